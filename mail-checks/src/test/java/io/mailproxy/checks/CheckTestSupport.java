@@ -1,0 +1,50 @@
+package io.mailproxy.checks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** One event loop and one {@link MailCheck} per test class, and the assertions every check test makes. */
+abstract class CheckTestSupport {
+
+    /** Short enough to keep the suite fast, long enough for a loaded 2-core machine. */
+    static final Duration TIMEOUT = Duration.ofMillis(1500);
+    static final Duration SHORT_TIMEOUT = Duration.ofMillis(300);
+
+    static EventLoopGroup group;
+    static MailCheck checker;
+
+    @BeforeAll
+    static void startLoop() {
+        group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        checker = new MailCheck(NioSocketChannel.class);
+    }
+
+    @AfterAll
+    static void stopLoop() throws InterruptedException {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await();
+    }
+
+    /** A check without PROXY header (most fake servers do not expect one) and a test-sized timeout. */
+    static CheckSpec spec(CheckType type, InetSocketAddress target) {
+        return CheckSpec.of(type, target).withSendProxy(CheckProxyHeader.NONE).withTimeout(TIMEOUT);
+    }
+
+    static CheckResult run(CheckSpec spec) throws Exception {
+        return checker.run(group.next(), spec).get(10, TimeUnit.SECONDS);
+    }
+
+    static void assertResult(CheckStatus status, int code, String info, CheckResult result) {
+        assertEquals(status, result.status(), () -> "result " + result);
+        assertEquals(code, result.code(), () -> "result " + result);
+        assertEquals(info, result.info(), () -> "result " + result);
+    }
+}
