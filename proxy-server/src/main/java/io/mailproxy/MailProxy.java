@@ -1,0 +1,206 @@
+package io.mailproxy;
+
+import io.mailproxy.backend.Backend;
+import io.mailproxy.backend.BackendConnector;
+import io.mailproxy.config.BackendSettings;
+import io.mailproxy.config.BindAddress;
+import io.mailproxy.config.ConfigProblem;
+import io.mailproxy.config.ConfigurationException;
+import io.mailproxy.config.FrontendSettings;
+import io.mailproxy.config.ProxySettings;
+import io.mailproxy.frontend.Frontend;
+import io.mailproxy.tls.ServerTls;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import javax.net.ssl.SSLException;
+
+/**
+ * A running proxy built from {@link ProxySettings}: one listener per bind address, sessions on a
+ * shared group of event loops. Built once; a new configuration builds a new instance.
+ */
+public final class MailProxy implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(MailProxy.class.getName());
+
+    /** Outbound buffer bounds per connection: past the high mark the other side stops reading. */
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+
+    private final ProxySettings settings;
+    private final Transport transport;
+    private final EventLoopGroup acceptors;
+    private final EventLoopGroup workers;
+    private final ChannelGroup listeners = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
+    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final AtomicInteger active = new AtomicInteger();
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+    private final List<Frontend> frontends = new ArrayList<>();
+    private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
+    private final SslProvider tlsProvider;
+
+    private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
+        this.settings = settings;
+        this.transport = transport;
+        this.tlsProvider = tlsProvider;
+        this.acceptors = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(settings.ioThreads(), transport.ioHandlerFactory());
+    }
+
+    /**
+     * Builds the proxy and binds every listener.
+     *
+     * @throws ConfigurationException when a certificate cannot be used or an address cannot be
+     *     bound, naming the file, line and key
+     */
+    public static MailProxy start(ProxySettings settings) throws ConfigurationException {
+        SslProvider provider;
+        try {
+            provider = ServerTls.provider(settings.tlsEngine());
+        } catch (SSLException e) {
+            throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
+                    "mailproxy.tls-engine", e.getMessage())));
+        }
+        Map<String, ServerTls> tls = tlsContexts(settings, provider);
+        MailProxy proxy = new MailProxy(settings, Transport.best(), provider);
+        try {
+            proxy.bind(tls);
+        } catch (ConfigurationException | RuntimeException e) {
+            proxy.close();
+            throw e;
+        }
+        return proxy;
+    }
+
+    /**
+     * Loads every frontend's certificates; used by {@code mailproxy check} too.
+     *
+     * @throws ConfigurationException naming each certificate entry that cannot be used
+     */
+    public static Map<String, ServerTls> tlsContexts(ProxySettings settings, SslProvider provider)
+            throws ConfigurationException {
+        Map<String, ServerTls> contexts = new LinkedHashMap<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (FrontendSettings f : settings.frontends().values()) {
+            if (!f.tls().enabled()) {
+                continue;
+            }
+            try {
+                contexts.put(f.name(), ServerTls.build(f.tls(), f.protocol(), provider));
+            } catch (ServerTls.CertificateProblem e) {
+                problems.add(new ConfigProblem(file(e.files().origin()), e.files().origin().lineNumber(),
+                        e.files().path(), e.getMessage()));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        return contexts;
+    }
+
+    private static String file(com.typesafe.config.ConfigOrigin origin) {
+        return origin.filename() != null ? origin.filename() : origin.description();
+    }
+
+    private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
+        for (BackendSettings b : settings.backends().values()) {
+            backends.put(b.name(), new Backend(b));
+        }
+        BackendConnector connector = new BackendConnector(transport, WATER_MARK);
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (FrontendSettings f : settings.frontends().values()) {
+            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, clients, active);
+            frontends.add(frontend);
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(acceptors, workers)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                    .childHandler(frontend);
+            for (BindAddress address : f.bind()) {
+                ChannelFuture bound = b.bind(address.address().resolve()).awaitUninterruptibly();
+                if (bound.isSuccess()) {
+                    listeners.add(bound.channel());
+                    boundAddresses.add((InetSocketAddress) bound.channel().localAddress());
+                    LOG.info(() -> "frontend " + f.name() + " (" + f.protocol().configName()
+                            + (f.tls().enabled() ? ", TLS" : "") + ") listening on " + address.address()
+                            + ", backend " + f.backend());
+                } else {
+                    problems.add(new ConfigProblem(file(address.origin()), address.origin().lineNumber(), address.path(),
+                            "cannot listen on " + address.address() + ": " + bound.cause().getMessage()));
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems);
+        }
+        LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
+                + ", TLS engine " + tlsProvider);
+    }
+
+    /** The addresses actually bound (ports resolved when 0 was configured), in configuration order. */
+    public List<InetSocketAddress> boundAddresses() {
+        return List.copyOf(boundAddresses);
+    }
+
+    public Map<String, Backend> backends() {
+        return Map.copyOf(backends);
+    }
+
+    /** Sessions that have not ended. */
+    public int activeSessions() {
+        return active.get();
+    }
+
+    /**
+     * Stops: listeners close at once; open sessions get the configured grace to end by themselves,
+     * then are closed; the event loops shut down.
+     */
+    @Override
+    public void close() {
+        listeners.close().awaitUninterruptibly();
+        long graceNanos = settings.shutdownGrace().toNanos();
+        long deadline = System.nanoTime() + graceNanos;
+        while (active.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        clients.close().awaitUninterruptibly();
+        acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /** A channel list for tests and tools that need to see what is open. */
+    public int openClientChannels() {
+        int n = 0;
+        for (Channel c : clients) {
+            if (c.isOpen()) {
+                n++;
+            }
+        }
+        return n;
+    }
+}

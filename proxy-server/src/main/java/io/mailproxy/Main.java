@@ -1,0 +1,132 @@
+package io.mailproxy;
+
+import io.mailproxy.config.ConfigLoader;
+import io.mailproxy.config.ConfigurationException;
+import io.mailproxy.config.ProxySettings;
+import io.mailproxy.demo.Demo;
+import io.mailproxy.log.LogSetup;
+import io.mailproxy.tls.ServerTls;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+
+/**
+ * The {@code mailproxy} command: {@code run}, {@code check} and {@code demo}.
+ *
+ * <p>Exit codes: 0 success; 2 a configuration that cannot run (every problem printed as
+ * {@code FILE:LINE: key: what is wrong}) or a usage error; 1 anything else, in one line.
+ */
+public final class Main {
+
+    public static final int OK = 0;
+    public static final int FAILED = 1;
+    public static final int BAD_CONFIG = 2;
+
+    private static final String USAGE = """
+            usage: mailproxy run --config FILE     run the proxy in the foreground (SIGTERM/SIGINT stop it)
+                   mailproxy check --config FILE   validate a configuration and its certificates
+                   mailproxy demo                  two local Dovecot backends behind mailproxy, to try by hand
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = run(args, System.out, System.err);
+        } catch (RuntimeException | Error e) {
+            System.err.println("mailproxy: internal error: " + e);
+            code = FAILED;
+        }
+        if (code != OK) {
+            System.exit(code);
+        }
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE);
+            return BAD_CONFIG;
+        }
+        String command = args[0];
+        switch (command) {
+            case "run", "check" -> {
+                Path config = configArgument(args, err);
+                if (config == null) {
+                    return BAD_CONFIG;
+                }
+                return command.equals("run") ? runProxy(config, out, err) : check(config, out, err);
+            }
+            case "demo" -> {
+                LogSetup.install(out);
+                return Demo.run(out, err);
+            }
+            case "help", "-h", "--help" -> {
+                out.print(USAGE);
+                return OK;
+            }
+            default -> {
+                err.println("mailproxy: unknown command \"" + command + "\"");
+                err.print(USAGE);
+                return BAD_CONFIG;
+            }
+        }
+    }
+
+    private static Path configArgument(String[] args, PrintStream err) {
+        if (args.length == 3 && (args[1].equals("--config") || args[1].equals("-c"))) {
+            return Path.of(args[2]);
+        }
+        if (args.length == 2 && args[1].startsWith("--config=")) {
+            return Path.of(args[1].substring("--config=".length()));
+        }
+        err.println("mailproxy " + args[0] + ": expected --config FILE");
+        err.print(USAGE);
+        return null;
+    }
+
+    private static int check(Path config, PrintStream out, PrintStream err) {
+        try {
+            ProxySettings settings = ConfigLoader.load(config);
+            MailProxy.tlsContexts(settings, ServerTls.provider(settings.tlsEngine()));
+            out.println(config + ": OK (" + settings.frontends().size() + " frontend(s), "
+                    + settings.backends().size() + " backend(s))");
+            return OK;
+        } catch (ConfigurationException e) {
+            err.println(e.getMessage());
+            return BAD_CONFIG;
+        } catch (javax.net.ssl.SSLException e) {
+            err.println(config + ":?: mailproxy.tls-engine: " + e.getMessage());
+            return BAD_CONFIG;
+        }
+    }
+
+    private static int runProxy(Path config, PrintStream out, PrintStream err) {
+        ProxySettings settings;
+        MailProxy proxy;
+        try {
+            settings = ConfigLoader.load(config);
+            LogSetup.install(out);
+            proxy = MailProxy.start(settings);
+        } catch (ConfigurationException e) {
+            err.println(e.getMessage());
+            return BAD_CONFIG;
+        }
+        Logger log = Logger.getLogger(Main.class.getName());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("stopping: listeners closed, " + proxy.activeSessions() + " session(s) open");
+            proxy.close();
+            log.info("stopped");
+            stopped.countDown();
+        }, "mailproxy-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return OK;
+    }
+}

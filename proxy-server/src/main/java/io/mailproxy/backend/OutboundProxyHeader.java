@@ -1,0 +1,111 @@
+package io.mailproxy.backend;
+
+import io.mailproxy.config.SendProxy;
+import io.mailproxy.proxyprotocol.ProxyHeader;
+import io.mailproxy.proxyprotocol.ProxyHeaderEncoder;
+import io.mailproxy.proxyprotocol.SslTlv;
+import io.mailproxy.proxyprotocol.Tlv;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * The PROXY header a server receives before a session's first byte, built as HAProxy's
+ * {@code send-proxy*} options build it.
+ *
+ * <p>What the client's TLS looked like travels in the v2 SSL TLV: the PP2_CLIENT_SSL flag (which
+ * lets Dovecot treat the plaintext hop as secured), verify, the VERSION and CIPHER sub-TLVs, and with
+ * {@code v2-ssl-cn} the client certificate's CN. AUTHORITY carries the client's SNI name when it sent
+ * one; ALPN only when the negotiated protocol is the frontend's own, since Dovecot drops a session
+ * whose ALPN is anything else.
+ */
+public final class OutboundProxyHeader {
+
+    /** The spec's "verify" for a client that presented no verified certificate: any non-zero value. */
+    private static final long NOT_VERIFIED = 1;
+
+    private OutboundProxyHeader() {
+    }
+
+    /**
+     * Encodes the header, or returns null for {@link SendProxy#NONE}.
+     *
+     * @param client the original client (the socket peer or what a trusted PROXY header said)
+     * @param destination the address the client connected to
+     * @param tls the client's TLS handler once the handshake is done, or null for plaintext
+     * @param sniHostName the SNI name the client sent, or null
+     * @param protocolName the frontend's protocol name ({@code imap}, {@code pop3}, {@code lmtp})
+     */
+    public static ByteBuf encode(SendProxy mode, InetSocketAddress client, InetSocketAddress destination,
+                                 SslHandler tls, String sniHostName, String protocolName, ByteBufAllocator alloc) {
+        if (mode == SendProxy.NONE) {
+            return null;
+        }
+        ProxyHeader header = ProxyHeader.proxy(client, destination);
+        if (mode == SendProxy.V1) {
+            return ProxyHeaderEncoder.encodeV1(header, alloc);
+        }
+        if (tls != null) {
+            String alpn = tls.applicationProtocol();
+            if (protocolName.equals(alpn)) {
+                header = header.withTlv(Tlv.alpn(alpn));
+            }
+        }
+        if (sniHostName != null && !sniHostName.isEmpty()) {
+            header = header.withTlv(Tlv.authority(sniHostName));
+        }
+        if (mode.sendsSslTlv() && tls != null) {
+            header = header.withTlv(ssl(tls.engine().getSession(), mode == SendProxy.V2_SSL_CN));
+        }
+        return ProxyHeaderEncoder.encodeV2(header, alloc, false);
+    }
+
+    private static SslTlv ssl(SSLSession session, boolean withCommonName) {
+        SslTlv.Builder b = SslTlv.builder()
+                .clientSsl(true)
+                .version(session.getProtocol())
+                .cipher(session.getCipherSuite());
+        X509Certificate peer = peerCertificate(session);
+        if (peer != null) {
+            // A certificate that reached the session was verified by the engine's trust manager.
+            b.clientCertConn(true).clientCertSess(true).verify(0);
+            String cn = withCommonName ? commonName(peer) : null;
+            if (cn != null) {
+                b.commonName(cn);
+            }
+        } else {
+            b.verify(NOT_VERIFIED);
+        }
+        return b.build();
+    }
+
+    private static X509Certificate peerCertificate(SSLSession session) {
+        try {
+            Certificate[] chain = session.getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
+        } catch (SSLPeerUnverifiedException e) {
+            return null;
+        }
+    }
+
+    private static String commonName(X509Certificate certificate) {
+        try {
+            for (Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName()).getRdns()) {
+                if (rdn.getType().equalsIgnoreCase("CN")) {
+                    return String.valueOf(rdn.getValue());
+                }
+            }
+        } catch (InvalidNameException e) {
+            return null;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+package io.mailproxy.balance;
+
+import io.mailproxy.backend.Server;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Weighted round robin, smooth: each pick adds every server's weight to its credit and takes the
+ * server with the most credit, which then pays the total weight back. Over any window of
+ * "total weight" picks each server gets exactly its weight, and the picks of a heavy server are
+ * spread out rather than bunched (the algorithm nginx uses).
+ */
+final class RoundRobin implements Balancer {
+
+    private final List<Server> servers;
+    private final int[] credit;
+
+    RoundRobin(List<Server> servers) {
+        this.servers = List.copyOf(servers);
+        this.credit = new int[servers.size()];
+    }
+
+    @Override
+    public synchronized Server pick(Set<Server> exclude) {
+        int total = 0;
+        int best = -1;
+        for (int i = 0; i < servers.size(); i++) {
+            Server s = servers.get(i);
+            int weight = s.weight();
+            if (weight == 0 || exclude.contains(s)) {
+                continue;
+            }
+            credit[i] += weight;
+            total += weight;
+            if (best < 0 || credit[i] > credit[best]) {
+                best = i;
+            }
+        }
+        if (best < 0) {
+            return null;
+        }
+        credit[best] -= total;
+        return servers.get(best);
+    }
+}

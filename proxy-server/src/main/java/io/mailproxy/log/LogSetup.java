@@ -1,0 +1,70 @@
+package io.mailproxy.log;
+
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
+
+/**
+ * Logging for the program: one line per event on standard output, with no stack traces (the
+ * cause's message is appended instead). Netty's own loggers report warnings and worse only.
+ */
+public final class LogSetup {
+
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", Locale.ROOT).withZone(ZoneId.systemDefault());
+
+    private LogSetup() {
+    }
+
+    /** Replaces the JDK's default console handler with the one-line format. */
+    public static void install(PrintStream out) {
+        LogManager.getLogManager().reset();
+        Logger root = Logger.getLogger("");
+        Handler handler = new StreamHandler(out, new OneLine()) {
+            @Override
+            public synchronized void publish(LogRecord record) {
+                super.publish(record);
+                flush();
+            }
+        };
+        handler.setLevel(Level.ALL);
+        root.addHandler(handler);
+        root.setLevel(Level.INFO);
+        Logger.getLogger("io.netty").setLevel(Level.WARNING);
+    }
+
+    /** {@code 2026-11-21T10:15:02.114+01:00 INFO mailproxy.session: <message>[: cause]}. */
+    static final class OneLine extends Formatter {
+        @Override
+        public String format(LogRecord r) {
+            StringBuilder b = new StringBuilder(200)
+                    .append(TIME.format(Instant.ofEpochMilli(r.getMillis()))).append(' ')
+                    .append(r.getLevel().getName()).append(' ')
+                    .append(shortName(r.getLoggerName())).append(": ")
+                    .append(formatMessage(r));
+            if (r.getThrown() != null) {
+                b.append(": ").append(r.getThrown());
+            }
+            return b.append(System.lineSeparator()).toString();
+        }
+
+        private static String shortName(String name) {
+            if (name == null) {
+                return "-";
+            }
+            if (name.startsWith("io.mailproxy.")) {
+                return name.substring(name.lastIndexOf('.') + 1);
+            }
+            return name;
+        }
+    }
+}

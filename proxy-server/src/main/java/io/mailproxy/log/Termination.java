@@ -1,0 +1,42 @@
+package io.mailproxy.log;
+
+/**
+ * How a session ended, in HAProxy's two-character termination state (first: who ended it;
+ * second: in which phase) plus a short reason code for the log and the tests.
+ */
+public enum Termination {
+    /** Either side closed normally after the relay started. */
+    NORMAL("--", "ok"),
+    /** The client reset or broke the connection while data flowed. */
+    CLIENT_ABORT("CD", "client-abort"),
+    /** The server reset or broke the connection while data flowed. */
+    SERVER_ABORT("SD", "server-abort"),
+    /** No byte in either direction for the idle timeout. */
+    IDLE_TIMEOUT("cD", "idle-timeout"),
+    /** The client left before a server was connected. */
+    CLIENT_GONE_BEFORE_CONNECT("CC", "client-gone"),
+    /** No server could be connected (refused, unreachable, timed out, or none configured with weight). */
+    NO_SERVER("SC", "no-server"),
+    /** The client's TLS handshake failed or timed out; no server was contacted. */
+    TLS_HANDSHAKE_FAILED("CR", "tls-handshake"),
+    /** mailproxy is stopping. */
+    PROXY_STOPPING("PD", "stopping");
+
+    private final String state;
+    private final String reason;
+
+    Termination(String state, String reason) {
+        this.state = state;
+        this.reason = reason;
+    }
+
+    /** HAProxy's {@code %ts}. */
+    public String state() {
+        return state;
+    }
+
+    /** A short code naming the reason, e.g. {@code tls-handshake}. */
+    public String reason() {
+        return reason;
+    }
+}

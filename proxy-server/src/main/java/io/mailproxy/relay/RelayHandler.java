@@ -1,0 +1,100 @@
+package io.mailproxy.relay;
+
+import io.mailproxy.log.Termination;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * Copies what one side reads to the other side, with backpressure: when the other side's outbound
+ * buffer passes its high water mark, that side's writability event turns reading off here, and on
+ * again below the low mark. Writes are flushed once per read batch, not per buffer.
+ *
+ * <p>Half-close: a client that shuts down its output (FIN) has it passed on to the server, whose
+ * answers still flow back; a server that shuts down its output ends the session once what it sent
+ * has been flushed to the client (mail servers speak last before they close).
+ */
+public final class RelayHandler extends ChannelInboundHandlerAdapter {
+
+    private final Session session;
+    private final Side side;
+
+    public RelayHandler(Session session, Side side) {
+        this.session = session;
+        this.side = side;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        Channel peer = session.peer(side);
+        if (!(msg instanceof ByteBuf buf) || peer == null || !peer.isActive()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (side == Side.CLIENT) {
+            session.countFromClient(buf.readableBytes());
+        } else {
+            session.countToClient(buf.readableBytes());
+        }
+        peer.write(buf, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        Channel peer = session.peer(side);
+        if (peer != null) {
+            peer.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Channel peer = session.peer(side);
+        if (peer != null) {
+            setReading(peer, ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Turns reading on or off, except on a channel whose input is already shut down: there is
+     * nothing left to read, and epoll refuses to change the interest set of such a socket.
+     */
+    public static void setReading(Channel ch, boolean on) {
+        if (ch instanceof DuplexChannel duplex && duplex.isInputShutdown()) {
+            return;
+        }
+        ch.config().setAutoRead(on);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            Channel peer = session.peer(side);
+            if (side == Side.CLIENT && peer instanceof DuplexChannel duplex && peer.isActive()) {
+                peer.flush();
+                duplex.shutdownOutput();
+            } else {
+                session.end(Termination.NORMAL, null);
+            }
+        } else if (evt instanceof IdleStateEvent) {
+            session.end(Termination.IDLE_TIMEOUT, null);
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        session.end(Termination.NORMAL, null);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        session.end(side == Side.CLIENT ? Termination.CLIENT_ABORT : Termination.SERVER_ABORT, Reasons.of(cause));
+    }
+}

@@ -1,0 +1,7 @@
+package io.mailproxy.relay;
+
+/** The two ends of a session. */
+public enum Side {
+    CLIENT,
+    SERVER
+}
