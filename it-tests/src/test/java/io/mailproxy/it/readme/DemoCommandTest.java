@@ -1,0 +1,108 @@
+package io.mailproxy.it.readme;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A newcomer's path: the README's first command, {@code bin/mailproxy demo}, run as written from a
+ * checkout, then the IMAPS command it prints, then a stop that leaves nothing behind.
+ */
+class DemoCommandTest {
+
+    private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+
+    @Test
+    void demoServesImapsAndCleansUpOnStop() throws Exception {
+        assertTrue(Files.isExecutable(ROOT.resolve("bin/mailproxy")), "run from the it-tests module of a checkout");
+        List<Path> before = demoDirs();
+        Process demo = new ProcessBuilder(ROOT.resolve("bin/mailproxy").toString(), "demo")
+                .directory(ROOT.toFile()).redirectErrorStream(true).start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> readLines(demo, output), "demo-output");
+        reader.start();
+        try {
+            awaitLine(output, Pattern.compile("mailproxy demo is running"), 90);
+            assertTrue(output.stream().anyMatch(l -> l.contains("openssl s_client -quiet -connect 127.0.0.1:9993")),
+                    "the demo prints the command to try");
+
+            String imap = sClient(9993, "a LOGIN demo demo\r\n", "a SELECT INBOX\r\n", "a LOGOUT\r\n");
+            assertTrue(imap.contains("Dovecot ready"), imap);
+            assertTrue(imap.contains("a OK [CAPABILITY"), "LOGIN succeeds through the demo: " + imap);
+            String pop3 = sClient(9995, "USER demo\r\n", "PASS demo\r\n", "STAT\r\n", "QUIT\r\n");
+            assertTrue(pop3.contains("+OK Logged in."), pop3);
+            awaitLine(output, Pattern.compile("imaps~ imap-pool/dc[12] .* -- .* ok"), 10);
+        } finally {
+            demo.destroy();
+        }
+        assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops the demo");
+        reader.join(5000);
+        assertEquals(143, demo.exitValue(), String.join("\n", output));
+        assertFalse(output.stream().anyMatch(l -> l.contains("Exception") || l.startsWith("\tat ")),
+                "no stack trace: " + String.join("\n", output));
+
+        assertEquals(before, demoDirs(), "the demo removes its temporary files");
+        Process dovecots = new ProcessBuilder("pgrep", "-f", "dovecot -F -c /tmp/dc-dc").start();
+        assertTrue(dovecots.waitFor(10, TimeUnit.SECONDS));
+        assertEquals("", new String(dovecots.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim(),
+                "no demo Dovecot is left running");
+    }
+
+    private static List<Path> demoDirs() throws IOException {
+        try (var tmp = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return tmp.filter(p -> p.getFileName().toString().startsWith("mailproxy-demo-")).sorted().toList();
+        }
+    }
+
+    /** {@code openssl s_client -quiet -connect 127.0.0.1:PORT}, typing the lines slowly as a person would. */
+    private static String sClient(int port, String... lines) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("openssl", "s_client", "-quiet", "-connect", "127.0.0.1:" + port)
+                .redirectErrorStream(true).start();
+        try (OutputStream in = p.getOutputStream()) {
+            Thread.sleep(700);
+            for (String line : lines) {
+                in.write(line.getBytes(StandardCharsets.US_ASCII));
+                in.flush();
+                Thread.sleep(300);
+            }
+            Thread.sleep(500);
+        }
+        assertTrue(p.waitFor(15, TimeUnit.SECONDS), "s_client ends after the server closes");
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static void readLines(Process p, List<String> sink) {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                sink.add(line);
+            }
+        } catch (IOException e) {
+            sink.add("(output closed: " + e.getMessage() + ")");
+        }
+    }
+
+    private static void awaitLine(List<String> output, Pattern pattern, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (output.stream().anyMatch(l -> pattern.matcher(l).find())) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("no line matching " + pattern + " within " + seconds + " s:\n" + String.join("\n", output));
+    }
+}
