@@ -2,6 +2,7 @@ package io.mailproxy;
 
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.BackendConnector;
+import io.mailproxy.checks.MailCheck;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.BindAddress;
 import io.mailproxy.config.ConfigProblem;
@@ -9,6 +10,8 @@ import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.frontend.Frontend;
+import io.mailproxy.relay.Reasons;
+import io.mailproxy.health.HealthChecks;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -53,6 +56,7 @@ public final class MailProxy implements AutoCloseable {
     private final List<Frontend> frontends = new ArrayList<>();
     private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
     private final SslProvider tlsProvider;
+    private HealthChecks healthChecks;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -77,7 +81,14 @@ public final class MailProxy implements AutoCloseable {
                     "mailproxy.tls-engine", e.getMessage())));
         }
         Map<String, ServerTls> tls = tlsContexts(settings, provider);
-        MailProxy proxy = new MailProxy(settings, Transport.best(), provider);
+        Transport transport;
+        try {
+            transport = Transport.of(settings.ioTransport());
+        } catch (IllegalStateException e) {
+            throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
+                    "mailproxy.io-transport", e.getMessage())));
+        }
+        MailProxy proxy = new MailProxy(settings, transport, provider);
         try {
             proxy.bind(tls);
         } catch (ConfigurationException | RuntimeException e) {
@@ -121,6 +132,17 @@ public final class MailProxy implements AutoCloseable {
         for (BackendSettings b : settings.backends().values()) {
             backends.put(b.name(), new Backend(b));
         }
+        boolean checked = settings.backends().values().stream().anyMatch(b -> b.healthCheck().enabled());
+        try {
+            // One checker for the process: it holds the checks' TLS context, which is costly to build.
+            healthChecks = HealthChecks.of(backends.values(),
+                    checked ? new MailCheck(transport.socketChannel()) : (loop, spec) -> {
+                        throw new IllegalStateException("no backend has health checks");
+                    });
+        } catch (HealthChecks.UnresolvedCheckTarget e) {
+            throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
+                    e.getMessage())));
+        }
         BackendConnector connector = new BackendConnector(transport, WATER_MARK);
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
@@ -146,24 +168,31 @@ public final class MailProxy implements AutoCloseable {
                             + ", backend " + f.backend());
                 } else {
                     problems.add(new ConfigProblem(file(address.origin()), address.origin().lineNumber(), address.path(),
-                            "cannot listen on " + address.address() + ": " + bound.cause().getMessage()));
+                            "cannot listen on " + address.address() + ": " + Reasons.of(bound.cause())));
                 }
             }
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
+        // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
+        healthChecks.start(workers);
         LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
     }
 
-    /** The addresses actually bound (ports resolved when 0 was configured), in configuration order. */
+    /** The addresses actually bound, in configuration order. */
     public List<InetSocketAddress> boundAddresses() {
         return List.copyOf(boundAddresses);
     }
 
     public Map<String, Backend> backends() {
         return Map.copyOf(backends);
+    }
+
+    /** The servers' health checks (none for backends with {@code health-check.type = none}). */
+    public HealthChecks healthChecks() {
+        return healthChecks;
     }
 
     /** Sessions that have not ended. */
@@ -177,6 +206,9 @@ public final class MailProxy implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (healthChecks != null) {
+            healthChecks.close();
+        }
         listeners.close().awaitUninterruptibly();
         long graceNanos = settings.shutdownGrace().toNanos();
         long deadline = System.nanoTime() + graceNanos;

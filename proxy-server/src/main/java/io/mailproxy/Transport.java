@@ -1,5 +1,6 @@
 package io.mailproxy;
 
+import io.mailproxy.config.IoTransport;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -11,16 +12,26 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
-/** The socket implementation: Linux epoll when its native library loads, Java NIO otherwise. */
+/** The socket implementation the event loops and channels use. */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         Class<? extends ServerChannel> serverChannel, Class<? extends SocketChannel> socketChannel) {
 
-    /** epoll where available: fewer copies and system calls than NIO. */
-    public static Transport best() {
-        if (Epoll.isAvailable()) {
-            return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
-        }
-        return nio();
+    /**
+     * The transport a setting asks for.
+     *
+     * @throws IllegalStateException when epoll is asked for and its native library cannot be loaded
+     */
+    public static Transport of(IoTransport setting) {
+        return switch (setting) {
+            case NIO -> nio();
+            case EPOLL -> {
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalStateException("io-transport = epoll, but Netty's epoll transport cannot be loaded: "
+                            + Epoll.unavailabilityCause());
+                }
+                yield new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+            }
+        };
     }
 
     public static Transport nio() {

@@ -209,6 +209,9 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
         if (message == null || message.isEmpty()) {
             return cause instanceof IOException ? cause.getClass().getSimpleName() : cause.toString();
         }
+        // epoll's native errors read "finishConnect(..) failed with error(-111): Connection refused":
+        // keep the part an admin knows, as NIO gives it.
+        message = message.replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
         int address = message.indexOf(": " + spec.target());
         if (address < 0) {
             address = message.indexOf(": /");

@@ -3,7 +3,6 @@ package io.mailproxy.checks;
 /**
  * Names of the handlers in a check connection's pipeline, in order from the socket:
  * <ol>
- *   <li>{@link #PROXY_ENCODER}: encodes the PROXY header; removed once it is sent</li>
  *   <li>{@link #PROXY_HEADER}: sends the header when the connection is up, before TLS; removes itself</li>
  *   <li>{@link #TLS}: implicit TLS, when the check uses it</li>
  *   <li>{@link #LINES}: splits replies into lines, at most {@link MailCheck#MAX_LINE_LENGTH} bytes</li>
@@ -11,7 +10,6 @@ package io.mailproxy.checks;
  * </ol>
  */
 final class CheckPipeline {
-    static final String PROXY_ENCODER = "proxy-encoder";
     static final String PROXY_HEADER = "proxy-header";
     static final String TLS = "tls";
     static final String LINES = "lines";

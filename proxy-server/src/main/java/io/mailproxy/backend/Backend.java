@@ -1,14 +1,19 @@
 package io.mailproxy.backend;
 
 import io.mailproxy.balance.Balancer;
+import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.config.BackendSettings;
+import io.mailproxy.config.OnMarkedDown;
 import io.mailproxy.config.ServerSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 
 /** A backend at run time: its servers, its balancer and its counters. */
 public final class Backend {
+
+    private static final Logger LOG = Logger.getLogger(Backend.class.getName());
 
     private final BackendSettings settings;
     private final List<Server> servers;
@@ -18,11 +23,13 @@ public final class Backend {
     public Backend(BackendSettings settings) {
         this.settings = settings;
         List<Server> list = new ArrayList<>();
+        // Without checks a server is always UP; with them it starts as `health-check.start` says.
+        boolean initiallyUp = !settings.healthCheck().enabled() || settings.healthCheck().startUp();
         for (ServerSettings s : settings.servers()) {
-            list.add(new Server(settings.name(), s));
+            list.add(new Server(settings.name(), s, initiallyUp));
         }
         this.servers = List.copyOf(list);
-        this.balancer = Balancer.of(settings.balance(), servers);
+        this.balancer = Balancer.of(settings.balance(), servers, settings.allBackups());
     }
 
     public String name() {
@@ -39,6 +46,51 @@ public final class Backend {
 
     public Balancer balancer() {
         return balancer;
+    }
+
+    /**
+     * Applies a health check's verdict: a DOWN server gets no new session and, with
+     * {@code on-marked-down = shutdown-sessions}, loses the ones it has. Returns the usable servers
+     * left, for the transition's log line.
+     */
+    public ServerCounts markUp(Server server, boolean up) {
+        if (!servers.contains(server)) {
+            throw new IllegalArgumentException(server + " is not a server of backend " + name());
+        }
+        server.up(up);
+        if (!up && settings.onMarkedDown() == OnMarkedDown.SHUTDOWN_SESSIONS) {
+            int n = server.shutdownSessions("server " + server.qualifiedName() + " is DOWN");
+            if (n > 0) {
+                LOG.info(() -> "on-marked-down shutdown-sessions: closing " + n + " session(s) of " + server.qualifiedName());
+            }
+        }
+        return counts();
+    }
+
+    /** Usable (UP, weight above 0) normal and backup servers, as HAProxy counts them. */
+    public ServerCounts counts() {
+        int active = 0;
+        int backup = 0;
+        for (Server s : servers) {
+            if (s.usable()) {
+                if (s.backup()) {
+                    backup++;
+                } else {
+                    active++;
+                }
+            }
+        }
+        return new ServerCounts(active, backup);
+    }
+
+    /** The server of this backend named {@code name}, or null. */
+    public Server server(String name) {
+        for (Server s : servers) {
+            if (s.name().equals(name)) {
+                return s;
+            }
+        }
+        return null;
     }
 
     /** Sessions of this backend that have not ended. */

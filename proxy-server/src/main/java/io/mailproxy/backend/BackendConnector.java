@@ -64,7 +64,7 @@ public final class BackendConnector {
             Backend backend = session.backend();
             Server server = attempts <= backend.settings().retries() ? backend.balancer().pick(tried) : null;
             if (server == null || !session.client().isActive()) {
-                onFailure.accept(lastError != null ? lastError : "no server of " + backend.name() + " has a weight above 0");
+                onFailure.accept(lastError != null ? lastError : "no server of " + backend.name() + " is usable (every server is DOWN, in maintenance or of weight 0)");
                 return;
             }
             tried.add(server);

@@ -1,5 +1,6 @@
 package io.mailproxy.backend;
 
+import io.mailproxy.config.ProxyV2Option;
 import io.mailproxy.config.SendProxy;
 import io.mailproxy.proxyprotocol.ProxyHeader;
 import io.mailproxy.proxyprotocol.ProxyHeaderEncoder;
@@ -9,8 +10,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.Set;
 import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
@@ -36,16 +39,31 @@ public final class OutboundProxyHeader {
     }
 
     /**
+     * Encodes the header with no {@code proxy-v2-options}, or returns null for {@link SendProxy#NONE}.
+     *
+     * @see #encode(SendProxy, Set, InetSocketAddress, InetSocketAddress, SslHandler, String, SslTlv, String, String, ByteBufAllocator)
+     */
+    public static ByteBuf encode(SendProxy mode, InetSocketAddress client, InetSocketAddress destination,
+                                 SslHandler tls, String sniHostName, String protocolName, ByteBufAllocator alloc) {
+        return encode(mode, Set.of(), client, destination, tls, sniHostName, null, protocolName, null, alloc);
+    }
+
+    /**
      * Encodes the header, or returns null for {@link SendProxy#NONE}.
      *
+     * @param options HAProxy's {@code proxy-v2-options}; ignored by v1
      * @param client the original client (the socket peer or what a trusted PROXY header said)
      * @param destination the address the client connected to
      * @param tls the client's TLS handler once the handshake is done, or null for plaintext
      * @param sniHostName the SNI name the client sent, or null
+     * @param forwardedSsl for a plaintext client: an SSL TLV received from a trusted balancer that
+     *     terminated TLS, sent on unchanged where this header carries one; else null
      * @param protocolName the frontend's protocol name ({@code imap}, {@code pop3}, {@code lmtp})
+     * @param uniqueId the session's id for {@link ProxyV2Option#UNIQUE_ID}, or null
      */
-    public static ByteBuf encode(SendProxy mode, InetSocketAddress client, InetSocketAddress destination,
-                                 SslHandler tls, String sniHostName, String protocolName, ByteBufAllocator alloc) {
+    public static ByteBuf encode(SendProxy mode, Set<ProxyV2Option> options, InetSocketAddress client,
+                                 InetSocketAddress destination, SslHandler tls, String sniHostName, SslTlv forwardedSsl,
+                                 String protocolName, String uniqueId, ByteBufAllocator alloc) {
         if (mode == SendProxy.NONE) {
             return null;
         }
@@ -62,13 +80,20 @@ public final class OutboundProxyHeader {
         if (sniHostName != null && !sniHostName.isEmpty()) {
             header = header.withTlv(Tlv.authority(sniHostName));
         }
-        if (mode.sendsSslTlv() && tls != null) {
-            header = header.withTlv(ssl(tls.engine().getSession(), mode == SendProxy.V2_SSL_CN));
+        if (options.contains(ProxyV2Option.UNIQUE_ID) && uniqueId != null) {
+            header = header.withTlv(Tlv.uniqueId(uniqueId.getBytes(StandardCharsets.US_ASCII)));
         }
-        return ProxyHeaderEncoder.encodeV2(header, alloc, false);
+        boolean sslTlv = mode.sendsSslTlv() || options.stream().anyMatch(ProxyV2Option::impliesSsl);
+        if (sslTlv && tls != null) {
+            header = header.withTlv(ssl(tls.engine().getSession(), mode == SendProxy.V2_SSL_CN,
+                    options.contains(ProxyV2Option.CERT_SIG), options.contains(ProxyV2Option.CERT_KEY)));
+        } else if (sslTlv && forwardedSsl != null) {
+            header = header.withTlv(forwardedSsl);
+        }
+        return ProxyHeaderEncoder.encodeV2(header, alloc, options.contains(ProxyV2Option.CRC32C));
     }
 
-    private static SslTlv ssl(SSLSession session, boolean withCommonName) {
+    private static SslTlv ssl(SSLSession session, boolean withCommonName, boolean withSignature, boolean withKey) {
         SslTlv.Builder b = SslTlv.builder()
                 .clientSsl(true)
                 .version(session.getProtocol())
@@ -84,7 +109,21 @@ public final class OutboundProxyHeader {
         } else {
             b.verify(NOT_VERIFIED);
         }
+        // As HAProxy (SSL_get_certificate): cert-sig and cert-key describe the certificate this
+        // side presented, not the client's, so they are there on every TLS session.
+        X509Certificate own = withSignature || withKey ? localCertificate(session) : null;
+        if (own != null && withSignature) {
+            b.signatureAlgorithm(CertificateNames.signatureAlgorithm(own));
+        }
+        if (own != null && withKey) {
+            b.keyAlgorithm(CertificateNames.keyAlgorithm(own));
+        }
         return b.build();
+    }
+
+    private static X509Certificate localCertificate(SSLSession session) {
+        Certificate[] chain = session.getLocalCertificates();
+        return chain != null && chain.length > 0 && chain[0] instanceof X509Certificate x ? x : null;
     }
 
     private static X509Certificate peerCertificate(SSLSession session) {

@@ -1,11 +1,21 @@
 package io.mailproxy.backend;
 
 import io.mailproxy.config.ServerSettings;
+import io.mailproxy.log.Termination;
+import io.mailproxy.relay.Session;
 import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A backend server at run time: its settings and its live counters. */
+/**
+ * A backend server at run time: its settings, its live counters, its UP/DOWN state and its
+ * connected sessions.
+ *
+ * <p>Threading: the state is written by the server's health check (on its event loop) and read by
+ * balancers on every event loop, hence volatile; sessions register from their own event loops.
+ */
 public final class Server {
 
     private final String backendName;
@@ -14,11 +24,15 @@ public final class Server {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
+    /** Sessions whose server channel is connected here, for {@code on-marked-down shutdown-sessions}. */
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean up;
 
-    Server(String backendName, ServerSettings settings) {
+    Server(String backendName, ServerSettings settings, boolean initiallyUp) {
         this.backendName = backendName;
         this.settings = settings;
         this.address = settings.address().resolve();
+        this.up = initiallyUp;
     }
 
     public String name() {
@@ -36,6 +50,53 @@ public final class Server {
 
     public int weight() {
         return settings.weight();
+    }
+
+    /** A backup server takes sessions only while no normal server of its backend is usable. */
+    public boolean backup() {
+        return settings.backup();
+    }
+
+    /** UP as its health check last decided; always true without checks. */
+    public boolean isUp() {
+        return up;
+    }
+
+    /** May take new sessions: UP and a weight above 0 (what HAProxy counts as usable). */
+    public boolean usable() {
+        return up && settings.weight() > 0;
+    }
+
+    void up(boolean nowUp) {
+        up = nowUp;
+    }
+
+    /** A session's server channel is connected here. */
+    public void attach(Session session) {
+        sessions.add(session);
+    }
+
+    /** That session's server channel closed. */
+    public void detach(Session session) {
+        sessions.remove(session);
+    }
+
+    /** Sessions connected here now. */
+    public int connectedSessions() {
+        return sessions.size();
+    }
+
+    /**
+     * Ends every session connected here, each on its own event loop (where a session's state lives),
+     * logged as {@link Termination#SERVER_DOWN}. Returns how many were asked to end.
+     */
+    int shutdownSessions(String why) {
+        int n = 0;
+        for (Session session : sessions) {
+            session.client().eventLoop().execute(() -> session.end(Termination.SERVER_DOWN, why));
+            n++;
+        }
+        return n;
     }
 
     /** Sessions placed on this server that have not ended, counted from their connection attempt. */

@@ -12,10 +12,12 @@ import java.util.Set;
 final class LeastConn implements Balancer {
 
     private final List<Server> servers;
+    private final boolean allBackups;
     private int next;
 
-    LeastConn(List<Server> servers) {
+    LeastConn(List<Server> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
+        this.allBackups = allBackups;
     }
 
     @Override
@@ -24,10 +26,11 @@ final class LeastConn implements Balancer {
         Server best = null;
         long bestLoad = Long.MAX_VALUE;
         int bestIndex = -1;
+        Tier tier = Tier.of(servers, allBackups);
         for (int k = 0; k < n; k++) {
             int i = (next + k) % n;
             Server s = servers.get(i);
-            if (s.weight() == 0 || exclude.contains(s)) {
+            if (!tier.admits(s) || exclude.contains(s)) {
                 continue;
             }
             // Compare active/weight without division: scale by the largest weight (256).

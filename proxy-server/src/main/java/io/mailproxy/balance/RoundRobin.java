@@ -14,20 +14,23 @@ final class RoundRobin implements Balancer {
 
     private final List<Server> servers;
     private final int[] credit;
+    private final boolean allBackups;
 
-    RoundRobin(List<Server> servers) {
+    RoundRobin(List<Server> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
         this.credit = new int[servers.size()];
+        this.allBackups = allBackups;
     }
 
     @Override
     public synchronized Server pick(Set<Server> exclude) {
         int total = 0;
         int best = -1;
+        Tier tier = Tier.of(servers, allBackups);
         for (int i = 0; i < servers.size(); i++) {
             Server s = servers.get(i);
             int weight = s.weight();
-            if (weight == 0 || exclude.contains(s)) {
+            if (!tier.admits(s) || exclude.contains(s)) {
                 continue;
             }
             credit[i] += weight;

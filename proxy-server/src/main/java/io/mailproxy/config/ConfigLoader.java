@@ -13,11 +13,14 @@ import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
+import io.mailproxy.checks.CheckProxyHeader;
 import io.mailproxy.mail.MailProtocol;
+import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -262,11 +265,12 @@ public final class ConfigLoader {
             Config root = merged.getConfig(ROOT);
             TlsEngine engine = enumValue(root, ROOT, "tls-engine", TlsEngine.class, TlsEngine.AUTO);
             int ioThreads = intIn(root, ROOT, "io-threads", 0, 4096, 0);
+            IoTransport ioTransport = enumValue(root, ROOT, "io-transport", IoTransport.class, IoTransport.NIO);
             Duration grace = duration(root, ROOT, "shutdown-grace", Duration.ZERO);
 
             Map<String, BackendSettings> backends = new LinkedHashMap<>();
             ConfigObject backendObjects = root.getObject("backends");
-            for (String name : backendObjects.keySet()) {
+            for (String name : inFileOrder(backendObjects)) {
                 BackendSettings b = backend(name);
                 if (b != null) {
                     backends.put(name, b);
@@ -274,7 +278,7 @@ public final class ConfigLoader {
             }
             Map<String, FrontendSettings> frontends = new LinkedHashMap<>();
             ConfigObject frontendObjects = root.getObject("frontends");
-            for (String name : frontendObjects.keySet()) {
+            for (String name : inFileOrder(frontendObjects)) {
                 FrontendSettings f = frontend(name, backendObjects.keySet());
                 if (f != null) {
                     frontends.put(name, f);
@@ -284,7 +288,18 @@ public final class ConfigLoader {
                 problems.add(root.getValue("frontends").origin(), "mailproxy.frontends", "no frontend is configured");
             }
             checkDistinctBinds(frontends);
-            return new ProxySettings(file, engine, ioThreads, grace, frontends, backends);
+            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends);
+        }
+
+        /**
+         * The entries' names in the order they were written: HOCON objects do not keep it, and
+         * listeners should bind and log in the order the user reads them.
+         */
+        private static List<String> inFileOrder(ConfigObject object) {
+            return object.keySet().stream()
+                    .sorted(java.util.Comparator.<String>comparingInt(k -> object.get(k).origin().lineNumber())
+                            .thenComparing(java.util.Comparator.naturalOrder()))
+                    .toList();
         }
 
         private FrontendSettings frontend(String name, Set<String> backendNames) {
@@ -300,7 +315,7 @@ public final class ConfigLoader {
             List<BindAddress> bind = new ArrayList<>();
             for (Located<String> s : stringList(c, path, "bind")) {
                 try {
-                    bind.add(new BindAddress(HostPort.parse(s.value()), path + ".bind", s.origin()));
+                    bind.add(new BindAddress(HostPort.parse(s.value()).requireResolvable(), path + ".bind", s.origin()));
                 } catch (IllegalArgumentException e) {
                     problems.add(s.origin(), path + ".bind", e.getMessage());
                 }
@@ -321,10 +336,72 @@ public final class ConfigLoader {
                     ? duration(merged.getConfig(ROOT + ".protocol-defaults." + protocol.configName()),
                             ROOT + ".protocol-defaults." + protocol.configName(), "idle-timeout", Duration.ofMinutes(31))
                     : positiveDuration(c, path, "timeout.idle");
+            AcceptProxySettings acceptProxy = acceptProxy(c, path + ".accept-proxy", (ConfigObject) own);
             if (problemCount() != before || tls == null) {
                 return null;
             }
-            return new FrontendSettings(name, bind, protocol, tls, backend, idle);
+            return new FrontendSettings(name, bind, protocol, tls, backend, idle, acceptProxy);
+        }
+
+        /** Null when the frontend takes no PROXY header. */
+        private AcceptProxySettings acceptProxy(Config frontend, String path, ConfigObject own) {
+            ConfigValue block = frontend.getValue("accept-proxy");
+            if (block.valueType() != ConfigValueType.OBJECT) {
+                problems.add(block.origin(), path, "expected an object such as { enabled = true, trusted-networks = [\"10.0.0.0/8\"] }");
+                return null;
+            }
+            Config c = frontend.getConfig("accept-proxy");
+            boolean enabled = bool(c, path, "enabled");
+            ConfigValue ownBlock = own.get("accept-proxy");
+            if (!enabled && ownBlock instanceof ConfigObject o && !o.isEmpty() && !o.containsKey("enabled")) {
+                // A block without `enabled` reads as "require the header": do not silently ignore it.
+                problems.add(ownBlock.origin(), path + ".enabled",
+                        "accept-proxy is configured but not enabled; add enabled = true (or enabled = false to keep it off)");
+            }
+            List<Cidr> networks = new ArrayList<>();
+            for (Located<String> s : stringList(c, path, "trusted-networks")) {
+                try {
+                    networks.add(Cidr.parse(s.value()));
+                } catch (IllegalArgumentException e) {
+                    problems.add(s.origin(), path + ".trusted-networks", e.getMessage());
+                }
+            }
+            Duration timeout = positiveDuration(c, path, "timeout");
+            int maxHeaderSize = intIn(c, path, "max-header-size", ProxyProtocolDecoder.MIN_MAX_HEADER_SIZE,
+                    ProxyProtocolDecoder.MAX_MAX_HEADER_SIZE, ProxyProtocolDecoder.DEFAULT_MAX_HEADER_SIZE);
+            boolean forwardSsl = bool(c, path, "forward-ssl");
+            if (!enabled || timeout == null) {
+                return null;
+            }
+            return new AcceptProxySettings(networks, timeout, maxHeaderSize, forwardSsl);
+        }
+
+        /** HAProxy's {@code proxy-v2-options}, valid only with a v2 header. */
+        private Set<ProxyV2Option> proxyV2Options(Config c, String path, SendProxy sendProxy) {
+            Set<ProxyV2Option> options = EnumSet.noneOf(ProxyV2Option.class);
+            List<String> names = new ArrayList<>();
+            for (ProxyV2Option o : ProxyV2Option.values()) {
+                names.add(o.configName());
+            }
+            for (Located<String> s : stringList(c, path, "proxy-v2-options")) {
+                ProxyV2Option match = null;
+                for (ProxyV2Option o : ProxyV2Option.values()) {
+                    if (o.configName().equals(s.value().trim().toLowerCase())) {
+                        match = o;
+                    }
+                }
+                if (match == null) {
+                    problems.add(s.origin(), path + ".proxy-v2-options", "\"" + s.value() + "\" is not one of " + String.join(", ", names));
+                } else {
+                    options.add(match);
+                }
+            }
+            if (!options.isEmpty() && (sendProxy == SendProxy.NONE || sendProxy == SendProxy.V1)) {
+                problems.add(c.getValue("proxy-v2-options").origin(), path + ".proxy-v2-options",
+                        "needs a v2 header: send-proxy is " + sendProxy.name().toLowerCase().replace('_', '-')
+                                + ", use v2, v2-ssl or v2-ssl-cn");
+            }
+            return options;
         }
 
         private TlsSettings tls(Config frontend, String path, ConfigOrigin frontendOrigin) {
@@ -382,6 +459,9 @@ public final class ConfigLoader {
             SendProxy sendProxy = enumValue(c, path, "send-proxy", SendProxy.class, SendProxy.V2_SSL);
             int retries = intIn(c, path, "retries", 0, 100, 3);
             Duration connect = positiveDuration(c, path, "timeout.connect");
+            boolean allBackups = bool(c, path, "all-backups");
+            OnMarkedDown onMarkedDown = enumValue(c, path, "on-marked-down", OnMarkedDown.class, OnMarkedDown.NONE);
+            HealthCheckSettings healthCheck = healthCheck(c, path);
 
             List<ServerSettings> servers = new ArrayList<>();
             Set<String> names = new HashSet<>();
@@ -409,20 +489,92 @@ public final class ConfigLoader {
                     problems.add(v.origin(), entryPath + ".address", "a server needs an address like \"10.0.0.1:143\"");
                 } else {
                     try {
-                        address = HostPort.parse(text);
+                        address = HostPort.parse(text).requireResolvable();
                     } catch (IllegalArgumentException e) {
                         problems.add(s.getValue("address").origin(), entryPath + ".address", e.getMessage());
                     }
                 }
                 int weight = intIn(s, entryPath, "weight", 0, ServerSettings.MAX_WEIGHT, 1);
+                boolean backup = bool(s, entryPath, "backup");
                 if (address != null && !serverName.isEmpty()) {
-                    servers.add(new ServerSettings(serverName, address, weight));
+                    servers.add(new ServerSettings(serverName, address, weight, backup));
                 }
             }
             if (problemCount() != before) {
                 return null;
             }
-            return new BackendSettings(name, balance, sendProxy, retries, connect, servers);
+            return new BackendSettings(name, balance, sendProxy, retries, connect, servers,
+                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy));
+        }
+
+        /** A backend's {@code health-check} section (already over the defaults); null after a problem. */
+        private HealthCheckSettings healthCheck(Config backend, String backendPath) {
+            String path = backendPath + ".health-check";
+            ConfigValue own = backend.getValue("health-check");
+            if (own.valueType() != ConfigValueType.OBJECT) {
+                problems.add(own.origin(), path, "expected an object with the keys of mailproxy.defaults.backend.health-check");
+                return null;
+            }
+            Config c = backend.getConfig("health-check");
+            int before = problemCount();
+            HealthCheckSettings.Type type = enumValue(c, path, "type", HealthCheckSettings.Type.class,
+                    HealthCheckSettings.Type.NONE);
+            Duration interval = positiveDuration(c, path, "interval");
+            Duration fastInterval = positiveDuration(c, path, "fast-interval");
+            Duration downInterval = positiveDuration(c, path, "down-interval");
+            int rise = intIn(c, path, "rise", 1, 100, 2);
+            int fall = intIn(c, path, "fall", 1, 100, 3);
+            Duration timeout = positiveDuration(c, path, "timeout");
+            CheckProxyHeader sendProxy = enumValue(c, path, "send-proxy", CheckProxyHeader.class, CheckProxyHeader.LOCAL);
+            boolean tls = bool(c, path, "tls");
+            boolean startUp = enumValue(c, path, "start", InitialState.class, InitialState.UP) == InitialState.UP;
+            Integer port = c.getIsNull("port") ? null : intIn(c, path, "port", 1, 65535, 1);
+            String address = null;
+            if (!c.getIsNull("address")) {
+                address = string(c, path, "address", "").trim();
+                // "[::1]" as in server addresses; the brackets are not part of the host
+                address = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+                if (address.isEmpty() || !address.chars().allMatch(ch -> ch > 0x20 && ch < 0x7F)) {
+                    problems.add(c.getValue("address").origin(), path + ".address",
+                            "expected a host name or IP address without port, e.g. \"10.0.0.5\" (the port goes in `port`)");
+                }
+            }
+            List<String> capabilities = new ArrayList<>();
+            for (Located<String> word : stringList(c, path, "expect-capabilities")) {
+                if (!isWord(word.value())) {
+                    problems.add(word.origin(), path + ".expect-capabilities",
+                            "\"" + word.value() + "\" is not one capability word like \"IMAP4rev1\"");
+                } else {
+                    capabilities.add(word.value());
+                }
+            }
+            String heloName = string(c, path, "helo-name", "localhost");
+            if (!isWord(heloName)) {
+                problems.add(c.getValue("helo-name").origin(), path + ".helo-name",
+                        "\"" + heloName + "\" is not one printable word like \"mailproxy.example.com\"");
+            }
+            if (problemCount() != before) {
+                return null;
+            }
+            return new HealthCheckSettings(type, interval, fastInterval, downInterval, rise, fall, timeout, sendProxy,
+                    tls, startUp, port, address, capabilities, heloName);
+        }
+
+        /** What SMTP and IMAP accept as one token: printable ASCII without spaces. */
+        private static boolean isWord(String s) {
+            return !s.isEmpty() && s.chars().allMatch(ch -> ch > 0x20 && ch < 0x7F);
+        }
+
+        /** {@code health-check.start}. */
+        private enum InitialState { UP, DOWN }
+
+        private boolean bool(Config c, String path, String key) {
+            try {
+                return c.getBoolean(key);
+            } catch (ConfigException.WrongType e) {
+                problems.add(c.getValue(key).origin(), path + "." + key, "expected true or false");
+                return false;
+            }
         }
 
         private void checkDistinctBinds(Map<String, FrontendSettings> frontends) {

@@ -43,6 +43,9 @@ public record HostPort(String host, int port) {
         }
         int number;
         try {
+            if (port.isEmpty() || !port.chars().allMatch(Character::isDigit)) {
+                throw new NumberFormatException(port);
+            }
             number = Integer.parseInt(port);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("\"" + text + "\" has no port number after the colon");
@@ -59,6 +62,19 @@ public record HostPort(String host, int port) {
     /** An unresolved socket address; the host is resolved when a socket is bound or connected. */
     public InetSocketAddress toSocketAddress() {
         return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /**
+     * Returns this address if its host resolves now. Configuration checks use it so that a typo
+     * in a host name is reported with its line, by {@code check} as well as by {@code run}.
+     *
+     * @throws IllegalArgumentException when the host does not resolve
+     */
+    public HostPort requireResolvable() {
+        if (resolve().isUnresolved()) {
+            throw new IllegalArgumentException("host \"" + host + "\" does not resolve");
+        }
+        return this;
     }
 
     /** Resolves the host now (for binding). */

@@ -2,7 +2,11 @@ package io.mailproxy.frontend;
 
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.BackendConnector;
+import io.mailproxy.config.AcceptProxySettings;
 import io.mailproxy.config.FrontendSettings;
+import io.mailproxy.log.SessionLog;
+import io.mailproxy.log.Termination;
+import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
 import io.mailproxy.relay.Session;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
@@ -10,6 +14,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -51,11 +56,47 @@ public final class Frontend extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         clients.add(ch);
         ChannelPipeline p = ch.pipeline();
+        AcceptProxySettings acceptProxy = settings.acceptProxy();
+        if (acceptProxy != null) {
+            AcceptProxyEvents events = new Events();
+            p.addLast(PipelineNames.PROXY_TRUST, new TrustedPeerFilter(acceptProxy, events));
+            p.addLast(PipelineNames.PROXY_DECODER, new ProxyProtocolDecoder(acceptProxy.maxHeaderSize()));
+            p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(acceptProxy, events));
+            return;
+        }
+        addSessionHandlers(p, null);
+    }
+
+    /** TLS, idle timeout and the session's start, at the end of {@code p}. */
+    private void addSessionHandlers(ChannelPipeline p, InboundAddresses inbound) {
         if (tls != null) {
             p.addLast(PipelineNames.TLS, tls.newHandler());
         }
         p.addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast(PipelineNames.START, new StartHandler(this, connector));
+        p.addLast(PipelineNames.START, new StartHandler(this, connector, inbound));
+    }
+
+    /** The accept-proxy handlers' outcomes: a session begins, or one line says why not. */
+    private final class Events implements AcceptProxyEvents {
+        @Override
+        public void accepted(ChannelPipeline pipeline, InboundAddresses addresses) {
+            addSessionHandlers(pipeline, addresses);
+        }
+
+        @Override
+        public void refused(InetSocketAddress peer, long acceptedAtMillis, long elapsedMillis,
+                            Termination reason, String detail) {
+            // The connection never became a session (no counters moved), but it gets the same
+            // tcplog-shaped line, so that one connection is always one line.
+            SessionLog line = new SessionLog(peer, acceptedAtMillis, settings.name(), tls != null, backend.name(),
+                    null, -1, elapsedMillis, 0, 0, reason, processActive.get(), active.get(),
+                    backend.active().get(), 0, 0, detail);
+            if (reason == Termination.PROXY_EMPTY) {
+                SessionLog.LOGGER.info(line.format());
+            } else {
+                SessionLog.LOGGER.warning(line.format());
+            }
+        }
     }
 
     Session newSession(Channel client) {

@@ -1,8 +1,12 @@
 package io.mailproxy.frontend;
 
 /**
- * Names of the client pipeline's handlers, in pipeline order:
+ * Names of the client pipeline's handlers, in pipeline order. A frontend with accept-proxy starts
+ * with the first three only and adds the others once the PROXY header is in:
  * <ol>
+ *   <li>{@link #PROXY_TRUST}: closes a peer outside the trusted networks, then removes itself;</li>
+ *   <li>{@link #PROXY_DECODER}: decodes the one PROXY header, then removes itself;</li>
+ *   <li>{@link #PROXY_ACCEPT}: header timeout and errors; on a header adds the handlers below;</li>
  *   <li>{@link #TLS}: the SNI handler, which becomes the {@code SslHandler} (implicit TLS only);</li>
  *   <li>{@link #IDLE}: closes a session silent in both directions for the idle timeout;</li>
  *   <li>{@link #START}: waits for TLS, connects the server, then replaces itself with {@link #RELAY};</li>
@@ -10,6 +14,9 @@ package io.mailproxy.frontend;
  * </ol>
  */
 public final class PipelineNames {
+    public static final String PROXY_TRUST = "proxy-trust";
+    public static final String PROXY_DECODER = "proxy-decoder";
+    public static final String PROXY_ACCEPT = "proxy-accept";
     public static final String TLS = "tls";
     public static final String IDLE = "idle";
     public static final String START = "start";

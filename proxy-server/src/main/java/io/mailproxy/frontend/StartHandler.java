@@ -2,7 +2,10 @@ package io.mailproxy.frontend;
 
 import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.backend.OutboundProxyHeader;
+import io.mailproxy.config.BackendSettings;
+import io.mailproxy.config.ProxyV2Option;
 import io.mailproxy.log.Termination;
+import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.relay.Reasons;
 import io.mailproxy.relay.RelayHandler;
 import io.mailproxy.relay.Session;
@@ -32,24 +35,45 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
 
     private final Frontend frontend;
     private final BackendConnector connector;
+    /** What a trusted PROXY header said, or null on a frontend without accept-proxy. */
+    private final InboundAddresses inbound;
     private final Queue<ByteBuf> early = new ArrayDeque<>();
     private Session session;
     private String sniHostName;
     private boolean started;
     private boolean clientInputShut;
 
-    StartHandler(Frontend frontend, BackendConnector connector) {
+    StartHandler(Frontend frontend, BackendConnector connector, InboundAddresses inbound) {
         this.frontend = frontend;
         this.connector = connector;
+        this.inbound = inbound;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Behind a PROXY header this handler is added to a channel that is long active, so the
+        // session begins now; otherwise it begins with channelActive, as the channel comes up.
+        if (inbound != null && ctx.channel().isActive()) {
+            begin(ctx);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (inbound == null) {
+            begin(ctx);
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void begin(ChannelHandlerContext ctx) {
         session = frontend.newSession(ctx.channel());
+        if (inbound != null) {
+            session.clientAddress(inbound.client());
+        }
         if (!frontend.settings().tls().enabled()) {
             start(ctx);
         }
-        ctx.fireChannelActive();
     }
 
     @Override
@@ -81,10 +105,18 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
         Channel client = ctx.channel();
         RelayHandler.setReading(client, false);
         SslHandler tls = client.pipeline().get(SslHandler.class);
+        InetSocketAddress destination = inbound != null ? inbound.destination() : (InetSocketAddress) client.localAddress();
+        // A plaintext frontend behind a balancer that terminated TLS may pass on what that
+        // balancer saw (accept-proxy.forward-ssl); a frontend with its own TLS describes its own.
+        boolean forward = tls == null && inbound != null && frontend.settings().acceptProxy().forwardSsl();
+        SslTlv forwardedSsl = forward ? inbound.header().ssl().orElse(null) : null;
+        String authority = sniHostName != null || !forward ? sniHostName : inbound.header().authority().orElse(null);
+        BackendSettings backend = frontend.backend().settings();
         connector.connect(session,
-                () -> OutboundProxyHeader.encode(frontend.backend().settings().sendProxy(), session.clientAddress(),
-                        (InetSocketAddress) client.localAddress(), tls, sniHostName,
-                        frontend.settings().protocol().configName(), client.alloc()),
+                () -> OutboundProxyHeader.encode(backend.sendProxy(), backend.proxyV2Options(), session.clientAddress(),
+                        destination, tls, authority, forwardedSsl, frontend.settings().protocol().configName(),
+                        backend.proxyV2Options().contains(ProxyV2Option.UNIQUE_ID) ? session.uniqueId() : null,
+                        client.alloc()),
                 server -> relay(ctx, server),
                 why -> session.refuse(frontend.settings().protocol().unavailableReply(), Termination.NO_SERVER, why));
     }
@@ -98,7 +130,7 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
         }
         server.flush();
         if (clientInputShut) {
-            ((DuplexChannel) server).shutdownOutput();
+            RelayHandler.shutdownOutputAfterWrites((DuplexChannel) server);
         }
         ctx.pipeline().replace(this, PipelineNames.RELAY, new RelayHandler(session, Side.CLIENT));
         RelayHandler.setReading(server, true);

@@ -1,5 +1,6 @@
 package io.mailproxy.log;
 
+import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -36,7 +37,7 @@ public record SessionLog(InetSocketAddress client, long acceptedAtMillis, String
     /** The log line, without the logger's own prefix. */
     public String format() {
         StringBuilder b = new StringBuilder(160);
-        b.append(client.getAddress() == null ? client.getHostString() : client.getAddress().getHostAddress())
+        b.append(client.getAddress() == null ? client.getHostString() : NetUtil.toAddressString(client.getAddress()))
                 .append(':').append(client.getPort())
                 .append(" [").append(TIME.format(Instant.ofEpochMilli(acceptedAtMillis))).append("] ")
                 .append(frontend).append(tls ? "~" : "").append(' ')

@@ -19,6 +19,24 @@ public enum Termination {
     NO_SERVER("SC", "no-server"),
     /** The client's TLS handshake failed or timed out; no server was contacted. */
     TLS_HANDSHAKE_FAILED("CR", "tls-handshake"),
+    /**
+     * The server's health check marked it DOWN and the backend's {@code on-marked-down} is
+     * {@code shutdown-sessions}: HAProxy's 'D' ("killed because the server was detected as down").
+     */
+    SERVER_DOWN("DD", "server-down"),
+    /** A frontend with accept-proxy: the peer is outside the trusted networks; closed before any byte was read. */
+    UNTRUSTED_PEER("PR", "untrusted-peer"),
+    /** A frontend with accept-proxy: no complete PROXY header within the timeout (PRX_TIMEOUT). */
+    PROXY_TIMEOUT("cR", "proxy-timeout"),
+    /** A frontend with accept-proxy: the PROXY header was invalid; the detail starts with its PRX_* code. */
+    PROXY_INVALID("PR", "proxy-invalid"),
+    /** A frontend with accept-proxy: the client left in the middle of the PROXY header (PRX_TRUNCATED). */
+    PROXY_TRUNCATED("CR", "proxy-truncated"),
+    /**
+     * A frontend with accept-proxy: the client closed without sending a byte (PRX_EMPTY), as TCP
+     * health checks of a balancer in front do; logged at INFO, not as an error.
+     */
+    PROXY_EMPTY("CR", "proxy-empty"),
     /** mailproxy is stopping. */
     PROXY_STOPPING("PD", "stopping");
 

@@ -14,6 +14,8 @@ public final class Reasons {
             t = t.getCause();
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        // epoll's native errors read "finishConnect(..) failed with error(-111): Connection refused".
+        message = message.replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
         message = message.replaceAll("[\\r\\n\\t]+", " ");
         return message.length() > MAX ? message.substring(0, MAX) + "..." : message;
     }

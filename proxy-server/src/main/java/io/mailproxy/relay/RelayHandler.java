@@ -2,6 +2,7 @@ package io.mailproxy.relay;
 
 import io.mailproxy.log.Termination;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -62,6 +63,18 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Passes a FIN on once everything written before it has left: shutting the output down at once
+     * would fail the writes still queued in the channel.
+     */
+    public static void shutdownOutputAfterWrites(DuplexChannel channel) {
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+            if (written.isSuccess()) {
+                channel.shutdownOutput();
+            }
+        });
+    }
+
+    /**
      * Turns reading on or off, except on a channel whose input is already shut down: there is
      * nothing left to read, and epoll refuses to change the interest set of such a socket.
      */
@@ -77,8 +90,7 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof ChannelInputShutdownEvent) {
             Channel peer = session.peer(side);
             if (side == Side.CLIENT && peer instanceof DuplexChannel duplex && peer.isActive()) {
-                peer.flush();
-                duplex.shutdownOutput();
+                shutdownOutputAfterWrites(duplex);
             } else {
                 session.end(Termination.NORMAL, null);
             }

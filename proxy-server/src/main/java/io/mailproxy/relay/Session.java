@@ -8,6 +8,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import java.net.InetSocketAddress;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,6 +29,7 @@ public final class Session {
     private final long acceptedAtNanos = System.nanoTime();
 
     private InetSocketAddress clientAddress;
+    private String uniqueId;
     private Channel serverChannel;
     private Server server;
     private long connectMillis = -1;
@@ -71,6 +73,17 @@ public final class Session {
         this.clientAddress = address;
     }
 
+    /**
+     * An id for this session, 32 hex digits from a random UUID, made on first use: the UNIQUE_ID
+     * TLV of the PROXY header (proxy-v2-options unique-id), the same on every connection attempt.
+     */
+    public String uniqueId() {
+        if (uniqueId == null) {
+            uniqueId = UUID.randomUUID().toString().replace("-", "");
+        }
+        return uniqueId;
+    }
+
     /** The channel to the server once connected, else null. */
     public Channel serverChannel() {
         return serverChannel;
@@ -102,7 +115,9 @@ public final class Session {
         serverChannel = channel;
         connectMillis = (System.nanoTime() - acceptedAtNanos) / 1_000_000;
         Server placed = server;
+        placed.attach(this);
         channel.closeFuture().addListener(f -> {
+            placed.detach(this);
             placed.release();
             maybeLog();
         });

@@ -99,7 +99,9 @@ public final class PemFiles {
 
     private static List<Object> objects(Path file) throws PemException {
         List<Object> objects = new ArrayList<>();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+        // ISO-8859-1 decodes any byte: text around the PEM blocks (openssl's "Subject: O = Société"
+        // lines) must not make a valid file unreadable; the blocks themselves are ASCII.
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.ISO_8859_1);
              PEMParser parser = new PEMParser(reader)) {
             Object o;
             while ((o = parser.readObject()) != null) {

@@ -1,0 +1,36 @@
+package io.mailproxy.config;
+
+/**
+ * Extra content of a v2 PROXY header, named as HAProxy's server option {@code proxy-v2-options}.
+ * Options that describe the client's TLS imply the SSL TLV, as in HAProxy.
+ */
+public enum ProxyV2Option {
+    /** A CRC32C checksum TLV over the whole header. */
+    CRC32C(false),
+    /** A UNIQUE_ID TLV: an id per session (32 hex digits), the same on every connection attempt. */
+    UNIQUE_ID(false),
+    /** The AUTHORITY TLV with the client's SNI name; mailproxy always sends it when there is one. */
+    AUTHORITY(false),
+    /** The SSL TLV's CIPHER sub-TLV; mailproxy always sends it with the SSL TLV. */
+    SSL_CIPHER(true),
+    /** The SSL TLV's SIG_ALG sub-TLV: the signature algorithm of the certificate mailproxy presented. */
+    CERT_SIG(true),
+    /** The SSL TLV's KEY_ALG sub-TLV: the key algorithm and size of the certificate mailproxy presented. */
+    CERT_KEY(true);
+
+    private final boolean impliesSsl;
+
+    ProxyV2Option(boolean impliesSsl) {
+        this.impliesSsl = impliesSsl;
+    }
+
+    /** True when the option adds to the SSL TLV, which it therefore turns on. */
+    public boolean impliesSsl() {
+        return impliesSsl;
+    }
+
+    /** The name used in the configuration, e.g. {@code unique-id}. */
+    public String configName() {
+        return name().toLowerCase().replace('_', '-');
+    }
+}
