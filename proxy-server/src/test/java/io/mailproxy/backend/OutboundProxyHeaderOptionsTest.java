@@ -1,0 +1,81 @@
+package io.mailproxy.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mailproxy.config.ProxyV2Option;
+import io.mailproxy.config.SendProxy;
+import io.mailproxy.proxyprotocol.ProxyHeader;
+import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
+import io.mailproxy.proxyprotocol.SslTlv;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** {@link OutboundProxyHeader} with {@code proxy-v2-options}, decoded back with the strict decoder. */
+class OutboundProxyHeaderOptionsTest {
+
+    private static final InetSocketAddress CLIENT = new InetSocketAddress("203.0.113.5", 51000);
+    private static final InetSocketAddress DESTINATION = new InetSocketAddress("198.51.100.1", 993);
+    private static final SslTlv UPSTREAM_SSL = SslTlv.builder().clientSsl(true).verify(0).version("TLSv1.3").build();
+
+    private static ProxyHeader roundTrip(ByteBuf encoded) {
+        try {
+            return ProxyProtocolDecoder.decode(encoded, ProxyProtocolDecoder.DEFAULT_MAX_HEADER_SIZE);
+        } finally {
+            encoded.release();
+        }
+    }
+
+    @Test
+    void crc32cAndUniqueIdAreAdded() {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(ProxyV2Option.CRC32C, ProxyV2Option.UNIQUE_ID),
+                CLIENT, DESTINATION, null, null, null, "imap", "0123456789abcdef0123456789abcdef", ByteBufAllocator.DEFAULT));
+        assertEquals(CLIENT, h.sourceAddress());
+        assertEquals("0123456789abcdef0123456789abcdef", new String(h.uniqueId().orElseThrow(), StandardCharsets.US_ASCII));
+        // The decoder checks the CRC32C it finds: a present, valid one decodes.
+        assertTrue(h.tlv(0x03).isPresent());
+    }
+
+    @Test
+    void withoutOptionsNeitherIsSent() {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(), CLIENT, DESTINATION, null, null,
+                null, "imap", "0123456789abcdef0123456789abcdef", ByteBufAllocator.DEFAULT));
+        assertFalse(h.tlv(0x03).isPresent());
+        assertFalse(h.uniqueId().isPresent());
+    }
+
+    @Test
+    void forwardedSslTlvAndAuthorityGoOnUnchangedForAPlaintextClient() {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(), CLIENT, DESTINATION, null,
+                "mail.example.com", UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+        assertEquals(UPSTREAM_SSL, h.ssl().orElseThrow());
+        assertEquals("mail.example.com", h.authority().orElseThrow());
+    }
+
+    @Test
+    void forwardedSslTlvNeedsAnSslSendingMode() {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(), CLIENT, DESTINATION, null, null,
+                UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+        assertFalse(h.ssl().isPresent());
+        // As in HAProxy, an SSL option turns the SSL TLV on with plain v2.
+        ProxyHeader withCipher = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(ProxyV2Option.SSL_CIPHER),
+                CLIENT, DESTINATION, null, null, UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+        assertTrue(withCipher.ssl().isPresent());
+    }
+
+    @Test
+    void v1IgnoresOptions() {
+        ByteBuf b = OutboundProxyHeader.encode(SendProxy.V1, Set.of(ProxyV2Option.CRC32C), CLIENT, DESTINATION, null,
+                null, null, "imap", null, ByteBufAllocator.DEFAULT);
+        try {
+            assertEquals("PROXY TCP4 203.0.113.5 198.51.100.1 51000 993\r\n", b.toString(StandardCharsets.US_ASCII));
+        } finally {
+            b.release();
+        }
+    }
+}

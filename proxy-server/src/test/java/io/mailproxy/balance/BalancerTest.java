@@ -1,0 +1,223 @@
+package io.mailproxy.balance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mailproxy.backend.Backend;
+import io.mailproxy.backend.Server;
+import io.mailproxy.config.Balance;
+import io.mailproxy.config.ConfigLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class BalancerTest {
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Servers named a, b, c... with the given weights. Built through the configuration loader so
+     * the test follows the settings records as they grow.
+     */
+    private List<Server> servers(Balance balance, int... weights) throws Exception {
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < weights.length; i++) {
+            list.append("{ name = ").append((char) ('a' + i)).append(", address = \"127.0.0.1:")
+                    .append(20000 + i).append("\", weight = ").append(weights[i]).append(" }\n");
+        }
+        Path file = Files.writeString(dir.resolve("b" + System.nanoTime() + ".conf"), """
+                mailproxy {
+                  frontends { f { bind = ["127.0.0.1:10143"], backend = pool } }
+                  backends { pool { balance = %s, servers = [
+                %s
+                  ] } }
+                }
+                """.formatted(balance.name().toLowerCase(), list));
+        Backend backend = new Backend(ConfigLoader.load(file).backends().get("pool"));
+        return backend.servers();
+    }
+
+    private static String names(Balancer balancer, int picks) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < picks; i++) {
+            b.append(balancer.pick(Set.of()).name());
+        }
+        return b.toString();
+    }
+
+    // ---- round robin ----
+
+    @Test
+    void roundRobinHonoursWeightsExactly() throws Exception {
+        List<Server> servers = servers(Balance.ROUNDROBIN, 1, 3);
+        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers);
+        Map<String, Integer> counts = new HashMap<>();
+        for (int i = 0; i < 1000; i++) {
+            counts.merge(rr.pick(Set.of()).name(), 1, Integer::sum);
+        }
+        assertEquals(Map.of("a", 250, "b", 750), counts);
+    }
+
+    @Test
+    void roundRobinInterleavesSmoothly() throws Exception {
+        // nginx's example: weights 5, 1, 1 give a a b a c a a, not a a a a a b c.
+        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 5, 1, 1));
+        assertEquals("aabacaa".repeat(3), names(rr, 21));
+        // With 1:3, every window of four consecutive picks holds exactly one a.
+        String seq = names(Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 1, 3)), 400);
+        for (int i = 0; i + 4 <= seq.length(); i++) {
+            String window = seq.substring(i, i + 4);
+            assertEquals(1, window.chars().filter(c -> c == 'a').count(), "window " + i + ": " + window);
+        }
+    }
+
+    @Test
+    void equalWeightsAlternate() throws Exception {
+        assertEquals("abcabcabc", names(Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 2, 2, 2)), 9));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Balance.class)
+    void weightZeroIsNeverPicked(Balance balance) throws Exception {
+        Balancer b = Balancer.of(balance, servers(balance, 0, 1, 0, 2));
+        Set<String> picked = ConcurrentHashMap.newKeySet();
+        for (int i = 0; i < 100; i++) {
+            picked.add(b.pick(Set.of()).name());
+        }
+        assertEquals(Set.of("b", "d"), picked);
+        assertNull(Balancer.of(balance, servers(balance, 0, 0)).pick(Set.of()));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Balance.class)
+    void excludedServersAreSkipped(Balance balance) throws Exception {
+        List<Server> servers = servers(balance, 1, 1, 1);
+        Balancer b = Balancer.of(balance, servers);
+        Server a = servers.get(0);
+        Server c = servers.get(2);
+        for (int i = 0; i < 20; i++) {
+            assertSame(servers.get(1), b.pick(Set.of(a, c)));
+        }
+        assertNull(b.pick(Set.copyOf(servers)));
+        // Negative control: without the exclusion the others are picked again.
+        Set<Server> picked = new java.util.HashSet<>();
+        for (int i = 0; i < 6; i++) {
+            picked.add(b.pick(Set.of()));
+        }
+        assertEquals(Set.copyOf(servers), picked);
+    }
+
+    // ---- least connections ----
+
+    @Test
+    void leastConnPicksTheLeastLoadedRelativeToWeight() throws Exception {
+        List<Server> servers = servers(Balance.LEASTCONN, 1, 3);
+        Server a = servers.get(0);
+        Server b = servers.get(1);
+        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
+        a.acquire();
+        b.acquire();
+        b.acquire();
+        // a: 1 session per weight unit; b: 2/3.
+        assertSame(b, lc.pick(Set.of()));
+        b.acquire();
+        b.acquire();
+        // b: 4/3 per unit, more than a's 1.
+        assertSame(a, lc.pick(Set.of()));
+        assertSame(a, lc.pick(Set.of()));
+    }
+
+    @Test
+    void leastConnFillsInProportionToWeight() throws Exception {
+        List<Server> servers = servers(Balance.LEASTCONN, 1, 3);
+        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
+        for (int i = 0; i < 400; i++) {
+            lc.pick(Set.of()).acquire();
+        }
+        assertEquals(100, servers.get(0).activeSessions(), 1);
+        assertEquals(300, servers.get(1).activeSessions(), 1);
+    }
+
+    @Test
+    void leastConnRotatesTies() throws Exception {
+        // Nobody acquires: every pick is a tie, and an idle pool must still spread.
+        assertEquals("abcabcabc", names(Balancer.of(Balance.LEASTCONN, servers(Balance.LEASTCONN, 1, 1, 1)), 9));
+        // Negative control: a loaded server leaves the rotation.
+        List<Server> servers = servers(Balance.LEASTCONN, 1, 1, 1);
+        servers.get(1).acquire();
+        assertEquals("acacac", names(Balancer.of(Balance.LEASTCONN, servers), 6));
+    }
+
+    // ---- threads ----
+
+    @Test
+    void roundRobinIsExactUnderConcurrentPicks() throws Exception {
+        List<Server> servers = servers(Balance.ROUNDROBIN, 1, 3);
+        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers);
+        Map<Server, AtomicLong> counts = new ConcurrentHashMap<>();
+        runConcurrently(8, 10_000, () -> counts.computeIfAbsent(rr.pick(Set.of()), s -> new AtomicLong()).incrementAndGet());
+        // 80,000 picks are 20,000 full rounds of 1 + 3: a lost update would break the exact split.
+        assertEquals(20_000, counts.get(servers.get(0)).get());
+        assertEquals(60_000, counts.get(servers.get(1)).get());
+    }
+
+    @Test
+    void leastConnUnderConcurrentPicksNeverReturnsNullAndBalances() throws Exception {
+        List<Server> servers = servers(Balance.LEASTCONN, 1, 1, 2);
+        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
+        runConcurrently(8, 5_000, () -> {
+            Server s = lc.pick(Set.of());
+            assertNotNull(s);
+            s.acquire();
+            s.release();
+        });
+        for (Server s : servers) {
+            assertEquals(0, s.activeSessions(), s.name());
+        }
+        assertEquals(40_000, servers.stream().mapToLong(Server::totalSessions).sum());
+        // Every server got a share.
+        assertTrue(servers.stream().allMatch(s -> s.totalSessions() > 0), servers.toString());
+    }
+
+    private static void runConcurrently(int threads, int perThread, Runnable pick) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                futures.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < perThread; i++) {
+                        pick.run();
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : futures) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
