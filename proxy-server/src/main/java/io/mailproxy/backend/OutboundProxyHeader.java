@@ -39,16 +39,6 @@ public final class OutboundProxyHeader {
     }
 
     /**
-     * Encodes the header with no {@code proxy-v2-options}, or returns null for {@link SendProxy#NONE}.
-     *
-     * @see #encode(SendProxy, Set, InetSocketAddress, InetSocketAddress, SslHandler, String, SslTlv, String, String, ByteBufAllocator)
-     */
-    public static ByteBuf encode(SendProxy mode, InetSocketAddress client, InetSocketAddress destination,
-                                 SslHandler tls, String sniHostName, String protocolName, ByteBufAllocator alloc) {
-        return encode(mode, Set.of(), client, destination, tls, sniHostName, null, protocolName, null, alloc);
-    }
-
-    /**
      * Encodes the header, or returns null for {@link SendProxy#NONE}.
      *
      * @param options HAProxy's {@code proxy-v2-options}; ignored by v1
