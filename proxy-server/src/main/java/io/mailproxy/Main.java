@@ -33,6 +33,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        LogSetup.keepLoggingThroughShutdown();
         int code;
         try {
             code = run(args, System.out, System.err);
@@ -117,7 +118,7 @@ public final class Main {
         Logger log = Logger.getLogger(Main.class.getName());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("stopping: listeners closed, " + proxy.activeSessions() + " session(s) open");
+            log.info("stopping: closing the listeners; " + proxy.activeSessions() + " session(s) open");
             proxy.close();
             log.info("stopped");
             stopped.countDown();

@@ -25,6 +25,32 @@ public final class LogSetup {
     private LogSetup() {
     }
 
+    /**
+     * Must run first in {@code main}, before anything touches java.util.logging: installs a
+     * LogManager that keeps its handlers through JVM shutdown. The JDK's own manager resets itself
+     * in a shutdown hook, which would silence the lines mailproxy logs while it stops.
+     */
+    public static void keepLoggingThroughShutdown() {
+        System.setProperty("java.util.logging.manager", KeepLogManager.class.getName());
+    }
+
+    /** A LogManager whose shutdown-time reset is a no-op; see {@link #keepLoggingThroughShutdown}. */
+    public static final class KeepLogManager extends LogManager {
+        private volatile boolean configured;
+
+        @Override
+        public void reset() {
+            // The first reset is LogSetup.install's own; later ones come from the JDK's shutdown hook.
+            if (!configured) {
+                super.reset();
+            }
+        }
+
+        void configured() {
+            configured = true;
+        }
+    }
+
     /** Replaces the JDK's default console handler with the one-line format. */
     public static void install(PrintStream out) {
         LogManager.getLogManager().reset();
@@ -35,11 +61,20 @@ public final class LogSetup {
                 super.publish(record);
                 flush();
             }
+
+            @Override
+            public synchronized void close() {
+                // Never close the process's standard output: only flush it.
+                flush();
+            }
         };
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
         root.setLevel(Level.INFO);
         Logger.getLogger("io.netty").setLevel(Level.WARNING);
+        if (LogManager.getLogManager() instanceof KeepLogManager keep) {
+            keep.configured();
+        }
     }
 
     /** {@code 2026-11-21T10:15:02.114+01:00 INFO mailproxy.session: <message>[: cause]}. */
