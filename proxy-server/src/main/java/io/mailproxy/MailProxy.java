@@ -12,6 +12,8 @@ import io.mailproxy.config.ProxySettings;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.relay.Reasons;
 import io.mailproxy.health.HealthChecks;
+import io.mailproxy.stick.StickTable;
+import io.mailproxy.stick.StickTableSettings;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -129,8 +131,14 @@ public final class MailProxy implements AutoCloseable {
     }
 
     private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
+        // A table named under stick-tables is built once, for every backend that names it; tables
+        // that no backend uses take no memory.
+        Map<String, StickTable> sharedTables = new LinkedHashMap<>();
         for (BackendSettings b : settings.backends().values()) {
-            backends.put(b.name(), new Backend(b));
+            StickTableSettings t = b.stickTable();
+            StickTable table = t == null ? null
+                    : t.shared() ? sharedTables.computeIfAbsent(t.name(), n -> StickTable.of(t)) : StickTable.of(t);
+            backends.put(b.name(), new Backend(b, table));
         }
         boolean checked = settings.backends().values().stream().anyMatch(b -> b.healthCheck().enabled());
         try {

@@ -5,6 +5,7 @@ import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.OnMarkedDown;
 import io.mailproxy.config.ServerSettings;
+import io.mailproxy.stick.StickTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -18,10 +19,22 @@ public final class Backend {
     private final BackendSettings settings;
     private final List<Server> servers;
     private final Balancer balancer;
+    private final StickTable stickTable;
     private final AtomicInteger active = new AtomicInteger();
 
+    /**
+     * A backend with a stick table of its own when its settings ask for one. A table shared with
+     * other backends ({@code stick-table = name}) must be built once and passed to
+     * {@link #Backend(BackendSettings, StickTable)}; here it would get a private instance.
+     */
     public Backend(BackendSettings settings) {
+        this(settings, settings.stickTable() == null ? null : StickTable.of(settings.stickTable()));
+    }
+
+    /** A backend keeping its clients on their servers with {@code stickTable} (null: no stickiness). */
+    public Backend(BackendSettings settings, StickTable stickTable) {
         this.settings = settings;
+        this.stickTable = stickTable;
         List<Server> list = new ArrayList<>();
         // Without checks a server is always UP; with them it starts as `health-check.start` says.
         boolean initiallyUp = !settings.healthCheck().enabled() || settings.healthCheck().startUp();
@@ -29,7 +42,7 @@ public final class Backend {
             list.add(new Server(settings.name(), s, initiallyUp));
         }
         this.servers = List.copyOf(list);
-        this.balancer = Balancer.of(settings.balance(), servers, settings.allBackups());
+        this.balancer = Balancer.of(settings.balance(), settings.hashType(), servers, settings.allBackups());
     }
 
     public String name() {
@@ -46,6 +59,11 @@ public final class Backend {
 
     public Balancer balancer() {
         return balancer;
+    }
+
+    /** The stick table this backend matches and stores in, or null when it has none. */
+    public StickTable stickTable() {
+        return stickTable;
     }
 
     /**

@@ -104,6 +104,15 @@ public final class Server {
         return active.get();
     }
 
+    /**
+     * What {@code leastconn} and {@code random} compare (relative to the weight): the sessions placed
+     * here. HAProxy counts the connections waiting in the server's queue too; a queue adds them here,
+     * in this one place.
+     */
+    public int load() {
+        return active.get();
+    }
+
     public long totalSessions() {
         return total.get();
     }

@@ -1,36 +1,60 @@
 package io.mailproxy.balance;
 
 import io.mailproxy.backend.Server;
+import io.mailproxy.config.Balance;
+import io.mailproxy.config.HashType;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 
 /**
  * Chooses the server for a new session. Called from any event loop, so implementations are
- * thread-safe; a pick is short (a scan of the servers) and never blocks.
+ * thread-safe; a pick is short (a scan of the servers, or a walk on a fixed ring) and never blocks.
+ *
+ * <p>The algorithms, as HAProxy's {@code balance} keywords:
+ * <ul>
+ *   <li>{@code roundrobin}: smooth weighted round robin ({@link RoundRobin});
+ *   <li>{@code static-rr}: round robin over a weighted map of the usable servers ({@link StaticRoundRobin});
+ *   <li>{@code leastconn}: the lowest {@link Server#load()} relative to weight ({@link LeastConn});
+ *   <li>{@code first}: the first usable server in configuration order ({@link First});
+ *   <li>{@code source}: a hash of the client address, map-based or consistent ({@link Source});
+ *   <li>{@code random}: the better of two weighted random draws ({@link RandomChoice}).
+ * </ul>
  */
 public interface Balancer {
 
     /**
-     * The server for the next session among the usable ones (UP, weight above zero) of the tier in
-     * use and not in {@code exclude} (servers already tried by this session), or null when none is
-     * left. The tier is the normal servers while one of them is usable, else the backups (see
-     * {@link Tier}).
+     * The server for a new session from {@code client} among the usable ones (UP, weight above zero)
+     * of the tier in use and not in {@code exclude} (servers already tried by this session), or null
+     * when none is left. The tier is the normal servers while one of them is usable, else the backups
+     * (see {@link Tier}).
+     *
+     * @param client the original client address (the socket's peer, or what a trusted PROXY header
+     *               said); only {@code source} uses it, and falls back to round robin when it is null
+     *               or unresolved
      */
-    Server pick(Set<Server> exclude);
+    Server pick(InetSocketAddress client, Set<Server> exclude);
 
     /** The balancer for {@code algorithm} over {@code servers}, using only the first usable backup. */
-    static Balancer of(io.mailproxy.config.Balance algorithm, List<Server> servers) {
-        return of(algorithm, servers, false);
+    static Balancer of(Balance algorithm, List<Server> servers) {
+        return of(algorithm, HashType.MAP_BASED, servers, false);
     }
 
     /**
      * The balancer for {@code algorithm} over {@code servers} (in configuration order);
-     * {@code allBackups} spreads over every usable backup instead of the first one.
+     * {@code hashType} is used by {@code source} only; {@code allBackups} spreads over every usable
+     * backup instead of the first one.
      */
-    static Balancer of(io.mailproxy.config.Balance algorithm, List<Server> servers, boolean allBackups) {
+    static Balancer of(Balance algorithm, HashType hashType, List<Server> servers, boolean allBackups) {
         return switch (algorithm) {
             case ROUNDROBIN -> new RoundRobin(servers, allBackups);
+            case STATIC_RR -> new StaticRoundRobin(servers, allBackups);
             case LEASTCONN -> new LeastConn(servers, allBackups);
+            case FIRST -> new First(servers, allBackups);
+            case SOURCE -> hashType == HashType.CONSISTENT
+                    ? new Source.Consistent(servers, allBackups)
+                    : new Source.MapBased(servers, allBackups);
+            case RANDOM -> new RandomChoice(servers, allBackups);
         };
     }
 }

@@ -1,13 +1,15 @@
 package io.mailproxy.balance;
 
 import io.mailproxy.backend.Server;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 
 /**
- * The server with the fewest active sessions relative to its weight; ties go round robin so that
- * an idle pool still spreads its first sessions. Active sessions count from the connection attempt,
- * so a burst of new sessions does not all land on the same server before any connects.
+ * The server with the lowest {@link Server#load()} (its sessions, and its queue once there is one)
+ * relative to its weight; ties go round robin so that an idle pool still spreads its first
+ * sessions. Sessions count from the connection attempt, so a burst of new sessions does not all
+ * land on the same server before any connects.
  */
 final class LeastConn implements Balancer {
 
@@ -21,10 +23,9 @@ final class LeastConn implements Balancer {
     }
 
     @Override
-    public synchronized Server pick(Set<Server> exclude) {
+    public synchronized Server pick(InetSocketAddress client, Set<Server> exclude) {
         int n = servers.size();
         Server best = null;
-        long bestLoad = Long.MAX_VALUE;
         int bestIndex = -1;
         Tier tier = Tier.of(servers, allBackups);
         for (int k = 0; k < n; k++) {
@@ -33,11 +34,10 @@ final class LeastConn implements Balancer {
             if (!tier.admits(s) || exclude.contains(s)) {
                 continue;
             }
-            // Compare active/weight without division: scale by the largest weight (256).
-            long load = (long) s.activeSessions() * 256 / s.weight();
-            if (load < bestLoad) {
+            // load/weight < best.load/best.weight, cross-multiplied: exact, where a scaled integer
+            // division would round nearly equal loads into false ties.
+            if (best == null || (long) s.load() * best.weight() < (long) best.load() * s.weight()) {
                 best = s;
-                bestLoad = load;
                 bestIndex = i;
             }
         }

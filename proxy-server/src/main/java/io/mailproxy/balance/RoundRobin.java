@@ -1,6 +1,7 @@
 package io.mailproxy.balance;
 
 import io.mailproxy.backend.Server;
+import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 
@@ -23,7 +24,7 @@ final class RoundRobin implements Balancer {
     }
 
     @Override
-    public synchronized Server pick(Set<Server> exclude) {
+    public synchronized Server pick(InetSocketAddress client, Set<Server> exclude) {
         int total = 0;
         int best = -1;
         Tier tier = Tier.of(servers, allBackups);

@@ -16,6 +16,7 @@ import com.typesafe.config.ConfigValueType;
 import io.mailproxy.checks.CheckProxyHeader;
 import io.mailproxy.mail.MailProtocol;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
+import io.mailproxy.stick.StickTableSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,6 +43,7 @@ public final class ConfigLoader {
     private static final String FRONTEND_DEFAULTS = "mailproxy.defaults.frontend";
     private static final String BACKEND_DEFAULTS = "mailproxy.defaults.backend";
     private static final String SERVER_DEFAULTS = "mailproxy.defaults.server";
+    private static final String STICK_TABLE_DEFAULTS = "mailproxy.defaults.stick-table";
     private static final Set<String> CERTIFICATE_KEYS = Set.of("cert", "key");
 
     private final Map<String, String> variables;
@@ -180,7 +182,11 @@ public final class ConfigLoader {
         }
 
         private void entry(ConfigValue v, ConfigValue schema, String path) {
-            if (v.valueType() == ConfigValueType.OBJECT && schema.valueType() == ConfigValueType.OBJECT) {
+            if (v.valueType() == ConfigValueType.OBJECT && schema.valueType() != ConfigValueType.OBJECT
+                    && path.endsWith(".stick-table")) {
+                // A backend's stick-table is null or a name by default, or a table of its own.
+                object((ConfigObject) v, reference.getObject(STICK_TABLE_DEFAULTS), path);
+            } else if (v.valueType() == ConfigValueType.OBJECT && schema.valueType() == ConfigValueType.OBJECT) {
                 object((ConfigObject) v, (ConfigObject) schema, path);
             } else if (v.valueType() == ConfigValueType.LIST) {
                 String elementSchema = listElementSchema(path);
@@ -210,6 +216,7 @@ public final class ConfigLoader {
             return switch (path) {
                 case "mailproxy.frontends" -> FRONTEND_DEFAULTS;
                 case "mailproxy.backends" -> BACKEND_DEFAULTS;
+                case "mailproxy.stick-tables" -> STICK_TABLE_DEFAULTS;
                 default -> null;
             };
         }
@@ -268,10 +275,18 @@ public final class ConfigLoader {
             IoTransport ioTransport = enumValue(root, ROOT, "io-transport", IoTransport.class, IoTransport.NIO);
             Duration grace = duration(root, ROOT, "shutdown-grace", Duration.ZERO);
 
+            Map<String, StickTableSettings> stickTables = new LinkedHashMap<>();
+            for (String name : inFileOrder(root.getObject("stick-tables"))) {
+                String path = ROOT + ".stick-tables." + ConfigUtil.quoteString(name).replaceAll("^\"([A-Za-z0-9_-]+)\"$", "$1");
+                StickTableSettings t = stickTable(merged.getValue(path), path, name, true);
+                if (t != null) {
+                    stickTables.put(name, t);
+                }
+            }
             Map<String, BackendSettings> backends = new LinkedHashMap<>();
             ConfigObject backendObjects = root.getObject("backends");
             for (String name : inFileOrder(backendObjects)) {
-                BackendSettings b = backend(name);
+                BackendSettings b = backend(name, stickTables, root.getObject("stick-tables").keySet());
                 if (b != null) {
                     backends.put(name, b);
                 }
@@ -288,7 +303,7 @@ public final class ConfigLoader {
                 problems.add(root.getValue("frontends").origin(), "mailproxy.frontends", "no frontend is configured");
             }
             checkDistinctBinds(frontends);
-            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends);
+            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends, stickTables);
         }
 
         /**
@@ -329,7 +344,8 @@ public final class ConfigLoader {
                 problems.add(own.origin(), path + ".backend", "a backend is required (one of " + backendNames + ")");
             } else if (!backendNames.contains(backend)) {
                 problems.add(c.getValue("backend").origin(), path + ".backend",
-                        "no backend named \"" + backend + "\" (known: " + String.join(", ", backendNames) + ")");
+                        "no backend named \"" + backend + "\" " + (backendNames.isEmpty() ? "(no backend is configured)"
+                                : "(known: " + String.join(", ", backendNames) + ")"));
             }
             TlsSettings tls = tls(c, path + ".tls", own.origin());
             Duration idle = c.getIsNull("timeout.idle")
@@ -446,7 +462,7 @@ public final class ConfigLoader {
             return new TlsSettings(mode, certificates, protocols, ciphers, handshake);
         }
 
-        private BackendSettings backend(String name) {
+        private BackendSettings backend(String name, Map<String, StickTableSettings> stickTables, Set<String> tableNames) {
             String path = ROOT + ".backends." + ConfigUtil.quoteString(name).replaceAll("^\"([A-Za-z0-9_-]+)\"$", "$1");
             ConfigValue own = merged.getValue(path);
             if (own.valueType() != ConfigValueType.OBJECT) {
@@ -456,12 +472,14 @@ public final class ConfigLoader {
             Config c = ((ConfigObject) own).toConfig().withFallback(merged.getConfig(BACKEND_DEFAULTS));
             int before = problemCount();
             Balance balance = enumValue(c, path, "balance", Balance.class, Balance.LEASTCONN);
+            HashType hashType = enumValue(c, path, "hash-type", HashType.class, HashType.MAP_BASED);
             SendProxy sendProxy = enumValue(c, path, "send-proxy", SendProxy.class, SendProxy.V2_SSL);
             int retries = intIn(c, path, "retries", 0, 100, 3);
             Duration connect = positiveDuration(c, path, "timeout.connect");
             boolean allBackups = bool(c, path, "all-backups");
             OnMarkedDown onMarkedDown = enumValue(c, path, "on-marked-down", OnMarkedDown.class, OnMarkedDown.NONE);
             HealthCheckSettings healthCheck = healthCheck(c, path);
+            StickTableSettings stickTable = backendStickTable(c, path, name, stickTables, tableNames);
 
             List<ServerSettings> servers = new ArrayList<>();
             Set<String> names = new HashSet<>();
@@ -503,8 +521,8 @@ public final class ConfigLoader {
             if (problemCount() != before) {
                 return null;
             }
-            return new BackendSettings(name, balance, sendProxy, retries, connect, servers,
-                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy));
+            return new BackendSettings(name, balance, hashType, sendProxy, retries, connect, servers,
+                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy), stickTable);
         }
 
         /** A backend's {@code health-check} section (already over the defaults); null after a problem. */
@@ -558,6 +576,76 @@ public final class ConfigLoader {
             }
             return new HealthCheckSettings(type, interval, fastInterval, downInterval, rise, fall, timeout, sendProxy,
                     tls, startUp, port, address, capabilities, heloName);
+        }
+
+        /**
+         * A backend's {@code stick-table}: null, the name of a shared table, or a table of its own.
+         * Null after a problem too (which is then recorded).
+         */
+        private StickTableSettings backendStickTable(Config backend, String backendPath, String backendName,
+                                                     Map<String, StickTableSettings> shared, Set<String> tableNames) {
+            String path = backendPath + ".stick-table";
+            if (backend.getIsNull("stick-table")) {
+                return null;
+            }
+            ConfigValue v = backend.getValue("stick-table");
+            if (v.valueType() == ConfigValueType.STRING) {
+                String table = (String) v.unwrapped();
+                if (!tableNames.contains(table)) {
+                    problems.add(v.origin(), path, "no stick table \"" + table + "\" under mailproxy.stick-tables"
+                            + (tableNames.isEmpty() ? "" : " (one of " + new java.util.TreeSet<>(tableNames) + ")"));
+                }
+                // A named table with a problem was reported where it is defined.
+                return shared.get(table);
+            }
+            return stickTable(v, path, backendName, false);
+        }
+
+        /** A stick table's object over {@code mailproxy.defaults.stick-table}; null after a problem. */
+        private StickTableSettings stickTable(ConfigValue own, String path, String name, boolean shared) {
+            if (own.valueType() != ConfigValueType.OBJECT) {
+                problems.add(own.origin(), path, shared
+                        ? "expected an object with the keys of " + STICK_TABLE_DEFAULTS
+                        : "expected null, the name of a table under mailproxy.stick-tables, or an object with the keys of "
+                                + STICK_TABLE_DEFAULTS);
+                return null;
+            }
+            // Key by key over the defaults: an object that replaced the backend default's null
+            // ignores fallbacks (Typesafe Config's merge rule), so withFallback would add nothing.
+            Config c = merged.getConfig(STICK_TABLE_DEFAULTS);
+            for (Map.Entry<String, ConfigValue> e : ((ConfigObject) own).entrySet()) {
+                c = c.withValue(ConfigUtil.quoteString(e.getKey()), e.getValue());
+            }
+            int before = problemCount();
+            Integer size = null;
+            ConfigValue sizeValue = c.getValue("size");
+            Object raw = sizeValue.unwrapped();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*(\\d{1,10})\\s*([kmg]?)\\s*")
+                    .matcher(raw instanceof String || raw instanceof Number ? String.valueOf(raw) : "");
+            if (m.matches()) {
+                // HAProxy's size suffixes: k, m, g for 2^10, 2^20, 2^30.
+                int shift = switch (m.group(2).toLowerCase()) {
+                    case "k" -> 10;
+                    case "m" -> 20;
+                    case "g" -> 30;
+                    default -> 0;
+                };
+                long entries = Long.parseLong(m.group(1)) << shift;
+                if (entries < 1 || entries > StickTableSettings.MAX_SIZE) {
+                    problems.add(sizeValue.origin(), path + ".size", raw + " (" + entries + " entries) is not within 1.."
+                            + StickTableSettings.MAX_SIZE + " (64m)");
+                } else {
+                    size = (int) entries;
+                }
+            } else {
+                problems.add(sizeValue.origin(), path + ".size",
+                        "expected a number of entries like 200000, 200k or 1m (k = 1024, m = 1048576), found " + raw);
+            }
+            Duration expire = c.getIsNull("expire") ? null : positiveDuration(c, path, "expire");
+            if (problemCount() != before || size == null) {
+                return null;
+            }
+            return new StickTableSettings(name, shared, size, expire);
         }
 
         /** What SMTP and IMAP accept as one token: printable ASCII without spaces. */

@@ -6,10 +6,17 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A whole, validated configuration: what a running proxy is built from. */
+/**
+ * A whole, validated configuration: what a running proxy is built from.
+ *
+ * @param stickTables the stick tables named under {@code mailproxy.stick-tables}, which backends
+ *                    share by naming them; each is built once
+ */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, Duration shutdownGrace,
-                            Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends) {
+                            Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
+                            Map<String, io.mailproxy.stick.StickTableSettings> stickTables) {
     public ProxySettings {
+        stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.
         frontends = Collections.unmodifiableMap(new LinkedHashMap<>(frontends));
         backends = Collections.unmodifiableMap(new LinkedHashMap<>(backends));
