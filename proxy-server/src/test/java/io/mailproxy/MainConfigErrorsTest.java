@@ -230,7 +230,7 @@ class MainConfigErrorsTest {
     void badBalanceValue() throws Exception {
         Path file = write(plaintext("", "", "      balance = fastest"));
         assertProblems(check(file), file,
-                problem(file, "fastest", "mailproxy.backends.pool.balance", "\"fastest\" is not one of roundrobin | leastconn"));
+                problem(file, "fastest", "mailproxy.backends.pool.balance", "\"fastest\" is not one of roundrobin | static-rr | leastconn | first | source | random"));
     }
 
     @Test

@@ -102,7 +102,7 @@ class TieredBalancingTest {
         b.markUp(b.server("s2"), false);
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {
-            Server s = b.balancer().pick(Set.of());
+            Server s = b.balancer().pick(null, Set.of());
             s.acquire(); // sessions stay open: leastconn sees them
             counts.merge(s.name(), 1, Integer::sum);
         }
@@ -126,15 +126,15 @@ class TieredBalancingTest {
             b.markUp(b.server(name), false);
         }
         assertEquals(new ServerCounts(0, 0), b.counts());
-        assertNull(b.balancer().pick(Set.of()));
+        assertNull(b.balancer().pick(null, Set.of()));
     }
 
     @Test
     void triedServersAreSkippedWithinTheTier() throws Exception {
         Backend b = fourServers("roundrobin", false);
         // the session tried s1; s2 is next; with both tried the backups are still not used
-        assertEquals("s2", b.balancer().pick(Set.of(b.server("s1"))).name());
-        assertNull(b.balancer().pick(Set.of(b.server("s1"), b.server("s2"))));
+        assertEquals("s2", b.balancer().pick(null, Set.of(b.server("s1"))).name());
+        assertNull(b.balancer().pick(null, Set.of(b.server("s1"), b.server("s2"))));
     }
 
     @Test
@@ -146,9 +146,9 @@ class TieredBalancingTest {
                 }
                 """);
         assertEquals(new ServerCounts(0, 0), b.counts());
-        assertNull(b.balancer().pick(Set.of()));
+        assertNull(b.balancer().pick(null, Set.of()));
         b.markUp(b.server("s1"), true);
-        assertEquals("s1", b.balancer().pick(Set.of()).name());
+        assertEquals("s1", b.balancer().pick(null, Set.of()).name());
     }
 
     @Test
@@ -156,6 +156,72 @@ class TieredBalancingTest {
         Backend b = load("mailproxy.backends.b.servers = [{ name = s1, address = \"127.0.0.1:1001\" }]\n");
         assertTrue(b.server("s1").isUp());
         assertEquals(new ServerCounts(1, 0), b.counts());
+    }
+
+    // ---- the other algorithms: the same tiers, whatever picks within them ----
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static-rr", "first", "source", "source\n  hash-type = consistent", "random"})
+    void everyAlgorithmKeepsToTheTier(String balance) throws Exception {
+        Backend b = fourServers(balance, false);
+        boolean first = balance.equals("first");
+        assertEquals(first ? Set.of("s1") : Set.of("s1", "s2"), picked(b, Set.of()));
+        b.markUp(b.server("s1"), false);
+        assertEquals(Set.of("s2"), picked(b, Set.of()));
+        b.markUp(b.server("s2"), false);
+        assertEquals(Set.of("b1"), picked(b, Set.of()));
+        b.markUp(b.server("b1"), false);
+        assertEquals(Set.of("b2"), picked(b, Set.of()));
+        b.markUp(b.server("s2"), true);
+        assertEquals(Set.of("s2"), picked(b, Set.of()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static-rr", "first", "source", "source\n  hash-type = consistent", "random"})
+    void everyAlgorithmSpreadsOverAllBackups(String balance) throws Exception {
+        Backend b = fourServers(balance, true);
+        b.markUp(b.server("s1"), false);
+        b.markUp(b.server("s2"), false);
+        assertEquals(balance.equals("first") ? Set.of("b1") : Set.of("b1", "b2"), picked(b, Set.of()));
+        for (String name : new String[] {"b1", "b2"}) {
+            b.markUp(b.server(name), false);
+        }
+        assertNull(b.balancer().pick(client(1), Set.of()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static-rr", "first", "source", "source\n  hash-type = consistent", "random"})
+    void everyAlgorithmSkipsTriedServersWithinTheTier(String balance) throws Exception {
+        Backend b = fourServers(balance, false);
+        assertEquals(Set.of("s2"), picked(b, Set.of(b.server("s1"))));
+        assertNull(b.balancer().pick(client(1), Set.of(b.server("s1"), b.server("s2"))));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static-rr", "first", "source", "source\n  hash-type = consistent", "random"})
+    void everyAlgorithmLeavesWeightZeroAlone(String balance) throws Exception {
+        Backend b = backend(balance, false, "{ name = s1, address = \"127.0.0.1:1001\", weight = 0 }",
+                "{ name = s2, address = \"127.0.0.1:1002\" }",
+                "{ name = b1, address = \"127.0.0.1:1003\", backup = true }");
+        assertEquals(Set.of("s2"), picked(b, Set.of()));
+        b.markUp(b.server("s2"), false);
+        assertEquals(Set.of("b1"), picked(b, Set.of()));
+    }
+
+    /** Names picked for 200 distinct clients, each session ending at once. */
+    private static Set<String> picked(Backend b, Set<Server> exclude) {
+        Set<String> names = new java.util.TreeSet<>();
+        for (int i = 0; i < 200; i++) {
+            Server s = b.balancer().pick(client(i), exclude);
+            s.acquire();
+            s.release();
+            names.add(s.name());
+        }
+        return names;
+    }
+
+    private static java.net.InetSocketAddress client(int i) {
+        return BalancerTest.client(i);
     }
 
     private Backend fourServers(String balance, boolean allBackups) throws Exception {
@@ -168,7 +234,7 @@ class TieredBalancingTest {
     private static Map<String, Integer> pick(Backend b, int n) {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (int i = 0; i < n; i++) {
-            Server s = b.balancer().pick(Set.of());
+            Server s = b.balancer().pick(null, Set.of());
             // leastconn: the session ends at once, so only the round-robin tie-break decides
             s.acquire();
             s.release();

@@ -38,7 +38,7 @@ class HealthCheckConfigTest {
         assertEquals(Duration.ofSeconds(2), hc.downInterval());
         assertEquals(2, hc.rise());
         assertEquals(3, hc.fall());
-        assertEquals(Duration.ofSeconds(2), hc.timeout());
+        assertEquals(Duration.ofSeconds(5), hc.timeout());
         assertEquals(CheckProxyHeader.LOCAL, hc.sendProxy());
         assertFalse(hc.tls());
         assertTrue(hc.startUp());

@@ -46,9 +46,12 @@ class DemoCommandTest {
             assertTrue(pop3.contains("+OK Logged in."), pop3);
             awaitLine(output, Pattern.compile("imaps~ imap-pool/dc[12] .* -- .* ok"), 10);
         } finally {
-            demo.destroy();
+            // kill(1), not Process.destroy(), which would also close our end of the demo's output.
+            // bin/mailproxy execs java, so the launcher's pid is the JVM's.
+            new ProcessBuilder("kill", "-TERM", Long.toString(demo.pid())).start().waitFor();
         }
         assertTrue(demo.waitFor(30, TimeUnit.SECONDS), "SIGTERM stops the demo");
+        assertTrue(output.stream().anyMatch(l -> l.contains("demo: stopping")), String.join("\n", output));
         reader.join(5000);
         assertEquals(143, demo.exitValue(), String.join("\n", output));
         assertFalse(output.stream().anyMatch(l -> l.contains("Exception") || l.startsWith("\tat ")),
