@@ -121,4 +121,10 @@ final class HealthFixture {
         List<String> all = dc.logLines();
         return all.subList(Math.min(from, all.size()), all.size());
     }
+
+    /** Log lines {@code from} (inclusive) to {@code to} (exclusive), as counted at two moments. */
+    static List<String> linesBetween(Dovecot dc, int from, int to) {
+        List<String> all = dc.logLines();
+        return all.subList(Math.min(from, all.size()), Math.min(to, all.size()));
+    }
 }
