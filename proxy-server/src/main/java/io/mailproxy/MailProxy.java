@@ -12,6 +12,7 @@ import io.mailproxy.config.ProxySettings;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.relay.Reasons;
 import io.mailproxy.health.HealthChecks;
+import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.stick.StickTableSettings;
 import io.mailproxy.tls.ServerTls;
@@ -21,6 +22,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -152,15 +154,22 @@ public final class MailProxy implements AutoCloseable {
                     e.getMessage())));
         }
         BackendConnector connector = new BackendConnector(transport, WATER_MARK);
+        ConnectionGate gate = new ConnectionGate(settings.maxConnections());
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
             Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, clients, active);
             frontends.add(frontend);
+            ConnectionGate.Counter count = gate.frontend(f.maxConnections());
             ServerBootstrap b = new ServerBootstrap()
                     .group(acceptors, workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .option(ChannelOption.SO_BACKLOG, 1024)
+                    // With a limit, one accept per read: the gate pauses the listener between two
+                    // accepts, where a batch of 16 could overshoot the limit.
+                    .option(ChannelOption.RCVBUF_ALLOCATOR,
+                            new ServerChannelRecvByteBufAllocator().maxMessagesPerRead(gate.limited(count) ? 1 : 16))
+                    .handler(gate.acceptHandler(count))
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)

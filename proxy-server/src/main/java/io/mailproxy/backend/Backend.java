@@ -20,6 +20,7 @@ public final class Backend {
     private final List<Server> servers;
     private final Balancer balancer;
     private final StickTable stickTable;
+    private final BackendQueue queue;
     private final AtomicInteger active = new AtomicInteger();
 
     /**
@@ -43,6 +44,37 @@ public final class Backend {
         }
         this.servers = List.copyOf(list);
         this.balancer = Balancer.of(settings.balance(), settings.hashType(), servers, settings.allBackups());
+        this.queue = new BackendQueue(servers, balancer, settings.redispatch());
+        for (Server s : servers) {
+            s.onSlotFreed(queue::dispatch);
+        }
+    }
+
+    /** The sessions waiting for a connection slot. */
+    public BackendQueue queue() {
+        return queue;
+    }
+
+    /**
+     * A server for a new session from {@code client}, with its slot taken: the balancer's pick among
+     * the servers with a free slot that are not in {@code exclude}; null when none has one.
+     */
+    public Server pickFree(java.net.InetSocketAddress client, java.util.Set<Server> exclude) {
+        return queue.pickFree(client, exclude);
+    }
+
+    /**
+     * Whether some usable server of the tier in use (the normal servers while one is usable, else the
+     * backups) is not in {@code exclude}, full or not: then waiting for a slot makes sense.
+     */
+    public boolean anyUsable(java.util.Set<Server> exclude) {
+        boolean normal = servers.stream().anyMatch(s -> s.usable() && !s.backup());
+        for (Server s : servers) {
+            if (s.usable() && s.backup() != normal && !exclude.contains(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public String name() {
@@ -76,6 +108,8 @@ public final class Backend {
             throw new IllegalArgumentException(server + " is not a server of backend " + name());
         }
         server.up(up);
+        // UP: its slots are free for waiting sessions; DOWN: sessions waiting for it may redispatch.
+        queue.dispatch();
         if (!up && settings.onMarkedDown() == OnMarkedDown.SHUTDOWN_SESSIONS) {
             int n = server.shutdownSessions("server " + server.qualifiedName() + " is DOWN");
             if (n > 0) {

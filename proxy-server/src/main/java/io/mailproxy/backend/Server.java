@@ -24,6 +24,10 @@ public final class Server {
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
+    /** Sessions waiting in the backend's queue for this server in particular (stuck to it). */
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Called after a slot frees or the server comes UP: the backend's queue may move. */
+    private volatile Runnable slotFreed = () -> { };
     /** Sessions whose server channel is connected here, for {@code on-marked-down shutdown-sessions}. */
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean up;
@@ -71,6 +75,53 @@ public final class Server {
         up = nowUp;
     }
 
+    void onSlotFreed(Runnable r) {
+        slotFreed = r;
+    }
+
+    /** The most sessions placed here at once; 0 = no limit. */
+    public int maxConnections() {
+        return settings.maxConnections();
+    }
+
+    /** The most sessions waiting for this server in particular; 0 = no limit. */
+    public int maxQueue() {
+        return settings.maxQueue();
+    }
+
+    /** Whether a new session could be placed here now (below {@code max-connections}). */
+    public boolean hasFreeSlot() {
+        int max = settings.maxConnections();
+        return max == 0 || active.get() < max;
+    }
+
+    /**
+     * Takes a connection slot if one is free: the check and the count are one atomic step, since
+     * sessions on every event loop compete for the last slot. Returns whether it was taken.
+     */
+    public boolean tryAcquire() {
+        int max = settings.maxConnections();
+        while (true) {
+            int n = active.get();
+            if (max > 0 && n >= max) {
+                return false;
+            }
+            if (active.compareAndSet(n, n + 1)) {
+                total.incrementAndGet();
+                return true;
+            }
+        }
+    }
+
+    /** Sessions waiting in the queue for this server in particular. */
+    public int queued() {
+        return queued.get();
+    }
+
+    void queuedChange(int delta) {
+        queued.addAndGet(delta);
+    }
+
     /** A session's server channel is connected here. */
     public void attach(Session session) {
         sessions.add(session);
@@ -106,11 +157,11 @@ public final class Server {
 
     /**
      * What {@code leastconn} and {@code random} compare (relative to the weight): the sessions placed
-     * here. HAProxy counts the connections waiting in the server's queue too; a queue adds them here,
-     * in this one place.
+     * here plus those waiting in the queue for this server in particular, as HAProxy counts a
+     * server's queue. Sessions waiting for any server belong to no server yet.
      */
     public int load() {
-        return active.get();
+        return active.get() + queued.get();
     }
 
     public long totalSessions() {
@@ -121,15 +172,19 @@ public final class Server {
         return connectFailures.get();
     }
 
-    /** A session starts connecting here; returns the active count including it. */
+    /**
+     * A session starts connecting here whatever the limit (tests and tools; sessions use
+     * {@link #tryAcquire()}); returns the active count including it.
+     */
     public int acquire() {
         total.incrementAndGet();
         return active.incrementAndGet();
     }
 
-    /** A session placed here ended or failed to connect. */
+    /** A session placed here ended or failed to connect: its slot may go to a waiting session. */
     public void release() {
         active.decrementAndGet();
+        slotFreed.run();
     }
 
     void connectFailed() {

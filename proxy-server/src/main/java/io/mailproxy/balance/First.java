@@ -6,13 +6,10 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * HAProxy's {@code first}: the first server in configuration order that may take a session, so
- * that as few servers as possible are busy and the others can be powered down. Weights are ignored
- * (except that weight 0 is not usable).
- *
- * <p>HAProxy moves to the next server once one reaches its {@code maxconn}. Servers have no
- * connection limit yet, so here the first usable server takes every session until it goes DOWN;
- * the limit check belongs in this scan once servers get {@code max-connections}.
+ * HAProxy's {@code first}: the first server in configuration order with a free slot (below its
+ * {@code max-connections}), so that as few servers as possible are busy and the others can be
+ * powered down. Weights are ignored (except that weight 0 is not usable). A server without
+ * {@code max-connections} is never full: it takes every session until it goes DOWN.
  *
  * <p>Stateless: reads only the servers' volatile states, hence no lock.
  */
@@ -30,7 +27,7 @@ final class First implements Balancer {
     public Server pick(InetSocketAddress client, Set<Server> exclude) {
         Tier tier = Tier.of(servers, allBackups);
         for (Server s : servers) {
-            if (tier.admits(s) && !exclude.contains(s)) {
+            if (tier.admits(s) && !exclude.contains(s) && s.hasFreeSlot()) {
                 return s;
             }
         }

@@ -14,18 +14,22 @@ import java.util.Set;
  * @param healthCheck    how the servers are checked ({@link HealthCheckSettings.Type#NONE}: not at all)
  * @param proxyV2Options what a v2 PROXY header carries beyond the default (HAProxy's {@code proxy-v2-options})
  * @param stickTable     the stick table keeping each client address on one server, or null: none
+ * @param redispatch     a session stuck to a server may make its last retry on another server
+ * @param queueTimeout   the longest a session waits in the queue for a free connection slot
  */
 public record BackendSettings(String name, Balance balance, HashType hashType, SendProxy sendProxy, int retries,
                               Duration connectTimeout, List<ServerSettings> servers,
                               boolean allBackups, OnMarkedDown onMarkedDown, HealthCheckSettings healthCheck,
                               Set<ProxyV2Option> proxyV2Options,
-                              io.mailproxy.stick.StickTableSettings stickTable) {
+                              io.mailproxy.stick.StickTableSettings stickTable, boolean redispatch,
+                              Duration queueTimeout) {
     public BackendSettings {
         servers = List.copyOf(servers);
         proxyV2Options = Set.copyOf(proxyV2Options);
         Objects.requireNonNull(hashType, "hashType");
         Objects.requireNonNull(onMarkedDown, "onMarkedDown");
         Objects.requireNonNull(healthCheck, "healthCheck");
+        Objects.requireNonNull(queueTimeout, "queueTimeout");
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("a backend needs at least one server");
         }

@@ -274,6 +274,7 @@ public final class ConfigLoader {
             int ioThreads = intIn(root, ROOT, "io-threads", 0, 4096, 0);
             IoTransport ioTransport = enumValue(root, ROOT, "io-transport", IoTransport.class, IoTransport.NIO);
             Duration grace = duration(root, ROOT, "shutdown-grace", Duration.ZERO);
+            int maxConnections = intIn(root, ROOT, "max-connections", 0, Integer.MAX_VALUE, 0);
 
             Map<String, StickTableSettings> stickTables = new LinkedHashMap<>();
             for (String name : inFileOrder(root.getObject("stick-tables"))) {
@@ -303,7 +304,8 @@ public final class ConfigLoader {
                 problems.add(root.getValue("frontends").origin(), "mailproxy.frontends", "no frontend is configured");
             }
             checkDistinctBinds(frontends);
-            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends, stickTables);
+            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends, stickTables,
+                    maxConnections);
         }
 
         /**
@@ -353,10 +355,23 @@ public final class ConfigLoader {
                             ROOT + ".protocol-defaults." + protocol.configName(), "idle-timeout", Duration.ofMinutes(31))
                     : positiveDuration(c, path, "timeout.idle");
             AcceptProxySettings acceptProxy = acceptProxy(c, path + ".accept-proxy", (ConfigObject) own);
+            int maxConnections = intIn(c, path, "max-connections", 0, Integer.MAX_VALUE, 0);
+            RateLimit rateLimit = null;
+            if (!c.getIsNull("rate-limit-per-source")) {
+                String text = string(c, path, "rate-limit-per-source", null);
+                if (text != null) {
+                    try {
+                        rateLimit = RateLimit.parse(text);
+                    } catch (IllegalArgumentException e) {
+                        problems.add(c.getValue("rate-limit-per-source").origin(), path + ".rate-limit-per-source",
+                                e.getMessage());
+                    }
+                }
+            }
             if (problemCount() != before || tls == null) {
                 return null;
             }
-            return new FrontendSettings(name, bind, protocol, tls, backend, idle, acceptProxy);
+            return new FrontendSettings(name, bind, protocol, tls, backend, idle, acceptProxy, maxConnections, rateLimit);
         }
 
         /** Null when the frontend takes no PROXY header. */
@@ -476,6 +491,9 @@ public final class ConfigLoader {
             SendProxy sendProxy = enumValue(c, path, "send-proxy", SendProxy.class, SendProxy.V2_SSL);
             int retries = intIn(c, path, "retries", 0, 100, 3);
             Duration connect = positiveDuration(c, path, "timeout.connect");
+            // HAProxy: without `timeout queue` the connect timeout bounds the wait in the queue too.
+            Duration queue = c.getIsNull("timeout.queue") ? connect : positiveDuration(c, path, "timeout.queue");
+            boolean redispatch = bool(c, path, "redispatch");
             boolean allBackups = bool(c, path, "all-backups");
             OnMarkedDown onMarkedDown = enumValue(c, path, "on-marked-down", OnMarkedDown.class, OnMarkedDown.NONE);
             HealthCheckSettings healthCheck = healthCheck(c, path);
@@ -514,15 +532,21 @@ public final class ConfigLoader {
                 }
                 int weight = intIn(s, entryPath, "weight", 0, ServerSettings.MAX_WEIGHT, 1);
                 boolean backup = bool(s, entryPath, "backup");
+                int maxConnections = intIn(s, entryPath, "max-connections", 0, Integer.MAX_VALUE, 0);
+                int maxQueue = intIn(s, entryPath, "max-queue", 0, Integer.MAX_VALUE, 0);
+                if (maxQueue > 0 && maxConnections == 0) {
+                    problems.add(s.getValue("max-queue").origin(), entryPath + ".max-queue",
+                            "has no effect without max-connections: a server without a connection limit never queues");
+                }
                 if (address != null && !serverName.isEmpty()) {
-                    servers.add(new ServerSettings(serverName, address, weight, backup));
+                    servers.add(new ServerSettings(serverName, address, weight, backup, maxConnections, maxQueue));
                 }
             }
             if (problemCount() != before) {
                 return null;
             }
             return new BackendSettings(name, balance, hashType, sendProxy, retries, connect, servers,
-                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy), stickTable);
+                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy), stickTable, redispatch, queue);
         }
 
         /** A backend's {@code health-check} section (already over the defaults); null after a problem. */

@@ -3,9 +3,12 @@ package io.mailproxy.config;
 /**
  * One backend server.
  *
- * @param backup used only when no normal server of its backend is usable (HAProxy's {@code backup})
+ * @param backup         used only when no normal server of its backend is usable (HAProxy's {@code backup})
+ * @param maxConnections the most sessions placed on this server at once, 0 = no limit (HAProxy's {@code maxconn})
+ * @param maxQueue       the most sessions waiting for this server, 0 = no limit (HAProxy's {@code maxqueue})
  */
-public record ServerSettings(String name, HostPort address, int weight, boolean backup) {
+public record ServerSettings(String name, HostPort address, int weight, boolean backup, int maxConnections,
+                             int maxQueue) {
 
     /** HAProxy's range: 0 (no new sessions) to 256. */
     public static final int MAX_WEIGHT = 256;
@@ -13,6 +16,9 @@ public record ServerSettings(String name, HostPort address, int weight, boolean 
     public ServerSettings {
         if (weight < 0 || weight > MAX_WEIGHT) {
             throw new IllegalArgumentException("weight " + weight + " is not within 0.." + MAX_WEIGHT);
+        }
+        if (maxConnections < 0 || maxQueue < 0) {
+            throw new IllegalArgumentException("max-connections and max-queue must not be negative");
         }
     }
 }

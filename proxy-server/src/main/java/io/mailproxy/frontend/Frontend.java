@@ -4,6 +4,8 @@ import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.config.AcceptProxySettings;
 import io.mailproxy.config.FrontendSettings;
+import io.mailproxy.limit.ConnectionGate;
+import io.mailproxy.limit.RateLimiter;
 import io.mailproxy.log.SessionLog;
 import io.mailproxy.log.Termination;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
@@ -28,6 +30,8 @@ public final class Frontend extends ChannelInitializer<Channel> {
     private final ChannelGroup clients;
     private final AtomicInteger processActive;
     private final AtomicInteger active = new AtomicInteger();
+    /** The frontend's {@code rate-limit-per-source}, or null. */
+    private final RateLimiter rateLimiter;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
                     ChannelGroup clients, AtomicInteger processActive) {
@@ -37,6 +41,12 @@ public final class Frontend extends ChannelInitializer<Channel> {
         this.connector = connector;
         this.clients = clients;
         this.processActive = processActive;
+        this.rateLimiter = settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource());
+    }
+
+    /** The per-source connection rate limit, or null when the frontend has none. */
+    RateLimiter rateLimiter() {
+        return rateLimiter;
     }
 
     public FrontendSettings settings() {
@@ -100,6 +110,13 @@ public final class Frontend extends ChannelInitializer<Channel> {
     }
 
     Session newSession(Channel client) {
-        return new Session(client, settings.name(), tls != null, backend, processActive, active);
+        Session session = new Session(client, settings.name(), tls != null, backend, processActive, active);
+        ConnectionGate.Slot slot = ConnectionGate.slotOf(client);
+        if (slot != null) {
+            // the connection's slot is the session's now: free once the session has ended and is logged
+            slot.ownedBySession();
+            session.onEnd(slot::release);
+        }
+        return session;
     }
 }

@@ -4,6 +4,7 @@ import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.backend.OutboundProxyHeader;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.ProxyV2Option;
+import io.mailproxy.limit.RateLimiter;
 import io.mailproxy.log.Termination;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.relay.Reasons;
@@ -20,6 +21,7 @@ import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -42,6 +44,15 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
     private String sniHostName;
     private boolean started;
     private boolean clientInputShut;
+    /**
+     * Bytes a client may send before its session is relayed (while its server connects or it
+     * waits in the queue): mail clients wait for the greeting, so this is generous.
+     */
+    private static final int MAX_EARLY_BYTES = 64 * 1024;
+
+    private int earlyBytes;
+    /** The rate limit refused this connection: it reads the protocol's "busy" reply once it may. */
+    private String rateLimited;
 
     StartHandler(Frontend frontend, BackendConnector connector, InboundAddresses inbound) {
         this.frontend = frontend;
@@ -71,6 +82,14 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
         if (inbound != null) {
             session.clientAddress(inbound.client());
         }
+        RateLimiter limiter = frontend.rateLimiter();
+        InetSocketAddress source = session.clientAddress();
+        // Counted at once (the connection exists now) but refused after the TLS handshake, so that
+        // a TLS client can read why.
+        if (limiter != null && source != null && source.getAddress() != null && !limiter.tryAcquire(source.getAddress())) {
+            rateLimited = "more than " + frontend.settings().rateLimitPerSource() + " connections from "
+                    + NetUtil.toAddressString(source.getAddress());
+        }
         if (!frontend.settings().tls().enabled()) {
             start(ctx);
         }
@@ -92,6 +111,9 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
             clientInputShut = true;
             if (!started) {
                 session.end(Termination.CLIENT_GONE_BEFORE_CONNECT, null);
+            } else if (session.waiting()) {
+                // A client that closes while it waits for a greeting has given up: free its place.
+                session.end(Termination.CLIENT_GONE_IN_QUEUE, null);
             }
         }
         ReferenceCountUtil.release(evt);
@@ -102,6 +124,10 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         started = true;
+        if (rateLimited != null) {
+            session.refuse(frontend.settings().protocol().busyReply(), Termination.RATE_LIMITED, rateLimited);
+            return;
+        }
         Channel client = ctx.channel();
         RelayHandler.setReading(client, false);
         SslHandler tls = client.pipeline().get(SslHandler.class);
@@ -118,7 +144,9 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
                         backend.proxyV2Options().contains(ProxyV2Option.UNIQUE_ID) ? session.uniqueId() : null,
                         client.alloc()),
                 server -> relay(ctx, server),
-                why -> session.refuse(frontend.settings().protocol().unavailableReply(), Termination.NO_SERVER, why));
+                (termination, why) -> session.refuse(termination == Termination.NO_SERVER
+                        ? frontend.settings().protocol().unavailableReply()
+                        : frontend.settings().protocol().busyReply(), termination, why));
     }
 
     private void relay(ChannelHandlerContext ctx, Channel server) {
@@ -141,6 +169,11 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf buf && !session.ended()) {
             early.add(buf);
+            earlyBytes += buf.readableBytes();
+            if (earlyBytes > MAX_EARLY_BYTES) {
+                // read again once relayed: the server's side then applies backpressure
+                RelayHandler.setReading(ctx.channel(), false);
+            }
         } else {
             ReferenceCountUtil.release(msg);
         }

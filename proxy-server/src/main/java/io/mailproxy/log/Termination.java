@@ -37,6 +37,20 @@ public enum Termination {
      * health checks of a balancer in front do; logged at INFO, not as an error.
      */
     PROXY_EMPTY("CR", "proxy-empty"),
+    /**
+     * The session waited in the queue for a free connection slot longer than the backend's
+     * {@code timeout.queue} (HAProxy's sQ: a server-side timeout while queued).
+     */
+    QUEUE_TIMEOUT("sQ", "queue-timeout"),
+    /**
+     * Every usable server was full and the queue it would have joined held {@code max-queue}
+     * sessions (HAProxy's SQ: the queue could not take the session).
+     */
+    QUEUE_FULL("SQ", "queue-full"),
+    /** The client left while it waited in the queue (HAProxy's CQ). */
+    CLIENT_GONE_IN_QUEUE("CQ", "client-gone-in-queue"),
+    /** The frontend's {@code rate-limit-per-source} refused the connection (HAProxy's PR: proxy refused). */
+    RATE_LIMITED("PR", "rate-limited"),
     /** mailproxy is stopping. */
     PROXY_STOPPING("PD", "stopping");
 

@@ -10,18 +10,34 @@ import java.nio.charset.StandardCharsets;
  */
 public enum MailProtocol {
     /** RFC 9051 7.1.5 and RFC 5530 UNAVAILABLE: the client may retry later. */
-    IMAP("imap", "* BYE [UNAVAILABLE] Service temporarily unavailable, try again later\r\n"),
+    IMAP("imap", "* BYE [UNAVAILABLE] Service temporarily unavailable, try again later\r\n",
+            "* BYE [UNAVAILABLE] Server busy, try again later\r\n"),
     /** RFC 2449 / RFC 3206: SYS/TEMP marks a temporary system error. */
-    POP3("pop3", "-ERR [SYS/TEMP] Service temporarily unavailable, try again later\r\n"),
-    /** RFC 5321 421 with RFC 3463 enhanced code 4.3.0 (other or undefined mail system status). */
-    LMTP("lmtp", "421 4.3.0 Service temporarily unavailable, try again later\r\n");
+    POP3("pop3", "-ERR [SYS/TEMP] Service temporarily unavailable, try again later\r\n",
+            "-ERR [SYS/TEMP] Server busy, try again later\r\n"),
+    /**
+     * RFC 5321 421 with RFC 3463 enhanced codes: 4.3.0 (other or undefined mail system status) when
+     * no server could be reached, 4.3.2 (system not accepting network messages) when a limit refuses.
+     */
+    LMTP("lmtp", "421 4.3.0 Service temporarily unavailable, try again later\r\n",
+            "421 4.3.2 Server busy, try again later\r\n");
 
     private final String configName;
     private final byte[] unavailable;
+    private final byte[] busy;
 
-    MailProtocol(String configName, String unavailable) {
+    MailProtocol(String configName, String unavailable, String busy) {
         this.configName = configName;
         this.unavailable = unavailable.getBytes(StandardCharsets.US_ASCII);
+        this.busy = busy.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * The reply written before closing a session that a limit refused: a full queue, a queue
+     * timeout, the per-source rate limit.
+     */
+    public byte[] busyReply() {
+        return busy.clone();
     }
 
     /** The name used in the configuration, in ALPN (RFC 7301 registry) and in Dovecot's ALPN check. */

@@ -40,6 +40,13 @@ public final class Session {
     private String detail;
     private boolean connecting;
     private boolean logged;
+    /** When it entered the backend's queue, while it waits there; else -1. */
+    private long queuedAtNanos = -1;
+    private long queueNanos;
+    private int serverQueueAhead;
+    private int backendQueueAhead;
+    /** Released once the session is logged: the frontend's and the process's session count. */
+    private Runnable onEnd;
 
     public Session(Channel client, String frontend, boolean tls, Backend backend,
                    AtomicInteger processActive, AtomicInteger frontendActive) {
@@ -82,6 +89,31 @@ public final class Session {
             uniqueId = UUID.randomUUID().toString().replace("-", "");
         }
         return uniqueId;
+    }
+
+    /** Runs once when the session has ended and been logged (the connection limits count it free). */
+    public void onEnd(Runnable r) {
+        this.onEnd = r;
+    }
+
+    /** It waits in the backend's queue; {@code serverAhead}/{@code backendAhead} for %sq/%bq. */
+    public void queued(int serverAhead, int backendAhead) {
+        queuedAtNanos = System.nanoTime();
+        serverQueueAhead = serverAhead;
+        backendQueueAhead = backendAhead;
+    }
+
+    /** Whether it waits in the backend's queue now. */
+    public boolean waiting() {
+        return queuedAtNanos >= 0;
+    }
+
+    /** It left the queue: granted a slot, timed out, or its client left. */
+    public void dequeued() {
+        if (queuedAtNanos >= 0) {
+            queueNanos += System.nanoTime() - queuedAtNanos;
+            queuedAtNanos = -1;
+        }
     }
 
     /** The channel to the server once connected, else null. */
@@ -174,15 +206,23 @@ public final class Session {
             return;
         }
         logged = true;
-        long total = (System.nanoTime() - acceptedAtNanos) / 1_000_000;
+        long now = System.nanoTime();
+        long total = (now - acceptedAtNanos) / 1_000_000;
+        boolean waiting = queuedAtNanos >= 0;
+        long waited = (queueNanos + (waiting ? now - queuedAtNanos : 0)) / 1_000_000;
         Termination t = termination != null ? termination
-                : serverChannel != null ? Termination.NORMAL : Termination.CLIENT_GONE_BEFORE_CONNECT;
+                : serverChannel != null ? Termination.NORMAL
+                : waiting ? Termination.CLIENT_GONE_IN_QUEUE : Termination.CLIENT_GONE_BEFORE_CONNECT;
         new SessionLog(clientAddress, acceptedAtMillis, frontend, tls, backend.name(),
                 serverChannel != null ? server.name() : null, connectMillis, total, bytesToClient, bytesFromClient,
                 t, processActive.get(), frontendActive.get(), backend.active().get(),
-                serverChannel != null ? server.activeSessions() + 1 : 0, retries, detail).log();
+                serverChannel != null ? server.activeSessions() + 1 : 0, retries, detail, waited, serverQueueAhead,
+                backendQueueAhead).log();
         processActive.decrementAndGet();
         frontendActive.decrementAndGet();
         backend.active().decrementAndGet();
+        if (onEnd != null) {
+            onEnd.run();
+        }
     }
 }
