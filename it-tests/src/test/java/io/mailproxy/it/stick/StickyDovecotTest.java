@@ -48,6 +48,8 @@ class StickyDovecotTest {
 
     private static final int CLIENTS = 40;
     private static final int FIRST_CLIENT = 10;
+    /** Sessions each client opens over time, in rounds (the 10). */
+    private static final int SESSIONS_PER_CLIENT = 10;
     private static final Duration LOG_WAIT = Duration.ofSeconds(10);
     private static final Pattern GREETING = Pattern.compile("Dovecot ready \\((st\\d)\\)\\.");
     private static final Pattern RIP = Pattern.compile("rip=(127\\.0\\.0\\.\\d+),");
@@ -88,11 +90,11 @@ class StickyDovecotTest {
     void fortyClientsEachKeepTheirBackend() throws Exception {
         Marks marks = new Marks();
         try (MailProxy proxy = proxy(dir.resolve("sticky.conf"), "{ size = 1k, expire = 30m }", "null", false)) {
-            Map<String, List<String>> seen = rounds(port(proxy, 0), "imap", 5, new Random(1));
+            Map<String, List<String>> seen = rounds(port(proxy, 0), "imap", SESSIONS_PER_CLIENT, new Random(1));
             seen.forEach((client, servers) -> assertEquals(1, servers.stream().distinct().count(), client + ": " + servers));
             assertTrue(seen.values().stream().anyMatch(s -> s.get(0).equals("st1"))
                     && seen.values().stream().anyMatch(s -> s.get(0).equals("st2")), "new clients are balanced: " + seen);
-            Map<String, Map<String, Long>> logged = marks.ripsSince(CLIENTS * 5);
+            Map<String, Map<String, Long>> logged = marks.ripsSince(CLIENTS * SESSIONS_PER_CLIENT);
             logged.forEach((rip, perServer) -> assertEquals(1, perServer.size(), rip + " in the logs of " + perServer));
             assertEquals(CLIENTS, logged.size());
         }
