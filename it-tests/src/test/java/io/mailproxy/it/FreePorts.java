@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * out twice in this JVM. Another process could still take it before mailproxy binds; on this
  * machine's ephemeral range that is rare enough for tests.
  */
-final class FreePorts {
+public final class FreePorts {
 
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
@@ -23,7 +23,7 @@ final class FreePorts {
     }
 
     /** A TCP port on 127.0.0.1 that is free now. */
-    static int next() {
+    public static int next() {
         for (int attempt = 0; attempt < 50; attempt++) {
             int port;
             try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

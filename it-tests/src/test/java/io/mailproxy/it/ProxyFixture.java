@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * mailproxy started in this JVM the way {@code mailproxy run FILE} starts it: from a HOCON file,
  * through {@link ConfigLoader}, so the tests also cover what a user's file goes through.
  */
-final class ProxyFixture implements AutoCloseable {
+public final class ProxyFixture implements AutoCloseable {
 
     private final MailProxy proxy;
 
@@ -28,10 +28,17 @@ final class ProxyFixture implements AutoCloseable {
      * starts mailproxy from it.
      */
     static ProxyFixture start(Path dir, String name, String config) {
-        Path file = dir.resolve(name + ".conf");
+        return new ProxyFixture(startFrom(dir.resolve(name + ".conf"), config));
+    }
+
+    /**
+     * Writes {@code config} (a whole file) to {@code file} and starts mailproxy from it; a
+     * configuration mailproxy refuses fails the test with its messages and the file.
+     */
+    public static MailProxy startFrom(Path file, String config) {
         try {
             Files.writeString(file, config, StandardCharsets.UTF_8);
-            return new ProxyFixture(MailProxy.start(ConfigLoader.load(file)));
+            return MailProxy.start(ConfigLoader.load(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         } catch (ConfigurationException e) {

@@ -1,18 +1,15 @@
 package io.mailproxy.it.balance;
 
+import io.mailproxy.it.ProxyFixture;
+import io.mailproxy.it.FreePorts;
 import io.mailproxy.MailProxy;
-import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.config.ConfigurationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,23 +44,12 @@ final class BalanceFixture {
                 }
                 """.formatted(port, backendKeys, list);
         Path file = dir.resolve("mailproxy" + System.nanoTime() + ".conf");
-        try {
-            Files.writeString(file, config, StandardCharsets.UTF_8);
-            return MailProxy.start(ConfigLoader.load(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ConfigurationException e) {
-            throw new AssertionError("mailproxy refused the test configuration:\n" + e.getMessage() + "\n" + config, e);
-        }
+        return ProxyFixture.startFrom(file, config);
     }
 
     /** A port free now on 127.0.0.1 (the kernel's choice; closed again at once). */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 
     /** Connects to mailproxy on {@code port} and reads the server's greeting line (without CRLF). */

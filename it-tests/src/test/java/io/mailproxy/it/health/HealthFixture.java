@@ -1,21 +1,18 @@
 package io.mailproxy.it.health;
 
+import io.mailproxy.it.ProxyFixture;
+import io.mailproxy.it.FreePorts;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Server;
-import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.demo.Dovecot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,23 +35,12 @@ final class HealthFixture {
     /** Starts mailproxy from {@code config} (a whole file) written to {@code dir/mailproxy.conf}. */
     static MailProxy proxy(Path dir, String config) {
         Path file = dir.resolve("mailproxy.conf");
-        try {
-            Files.writeString(file, config, StandardCharsets.UTF_8);
-            return MailProxy.start(ConfigLoader.load(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ConfigurationException e) {
-            throw new AssertionError("mailproxy refused the test configuration:\n" + e.getMessage() + "\n" + config, e);
-        }
+        return ProxyFixture.startFrom(file, config);
     }
 
     /** A port free now on 127.0.0.1 (the kernel's choice; closed again at once). */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 
     /** The {@code haproxy = yes} port of {@code dc} for a protocol. */

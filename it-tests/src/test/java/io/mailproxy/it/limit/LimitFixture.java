@@ -1,20 +1,18 @@
 package io.mailproxy.it.limit;
 
+import io.mailproxy.it.ProxyFixture;
+import io.mailproxy.it.FreePorts;
 import io.mailproxy.MailProxy;
-import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.log.SessionLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -63,16 +61,9 @@ final class LimitFixture implements AutoCloseable {
     /** Starts mailproxy from {@code body} (the content of the {@code mailproxy} block). */
     MailProxy proxy(Path dir, String body) {
         String config = "mailproxy {\n" + body + "\n}\n";
-        try {
-            Path file = Files.writeString(dir.resolve("mailproxy" + System.nanoTime() + ".conf"), config);
-            MailProxy p = MailProxy.start(ConfigLoader.load(file));
-            cleanup.add(p);
-            return p;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ConfigurationException e) {
-            throw new AssertionError("mailproxy refused the test configuration:\n" + e.getMessage() + "\n" + config, e);
-        }
+        MailProxy p = ProxyFixture.startFrom(dir.resolve("mailproxy" + System.nanoTime() + ".conf"), config);
+        cleanup.add(p);
+        return p;
     }
 
     /** A client connected from {@code from} to 127.0.0.1:{@code port}; closed with the fixture. */
@@ -130,11 +121,7 @@ final class LimitFixture implements AutoCloseable {
 
     /** A port free now on 127.0.0.1. */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 
     @Override

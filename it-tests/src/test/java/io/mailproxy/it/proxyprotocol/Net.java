@@ -1,13 +1,12 @@
 package io.mailproxy.it.proxyprotocol;
 
+import io.mailproxy.it.FreePorts;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -31,9 +30,7 @@ final class Net {
 
     /** A port free at the time of the call (the tests bind it right after). */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return s.getLocalPort();
-        }
+        return FreePorts.next();
     }
 
     /** A line client over a plain or TLS socket whose local address is {@code from}. */

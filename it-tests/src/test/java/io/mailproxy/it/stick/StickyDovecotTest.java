@@ -1,5 +1,7 @@
 package io.mailproxy.it.stick;
 
+import io.mailproxy.it.ProxyFixture;
+import io.mailproxy.it.FreePorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
-import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.demo.Dovecot;
 import io.mailproxy.stick.StickTable;
 import java.io.BufferedReader;
@@ -18,10 +18,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -330,14 +328,7 @@ class StickyDovecotTest {
                 """.formatted(freePort(), freePort(), imapTable, one.name(), one.ports().imapHaproxy(), two.name(),
                 two.ports().imapHaproxy(), health, pop3Table, two.name(), two.ports().pop3Haproxy(), one.name(),
                 one.ports().pop3Haproxy());
-        try {
-            Files.writeString(file, config, StandardCharsets.UTF_8);
-            return MailProxy.start(ConfigLoader.load(file));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (ConfigurationException e) {
-            throw new AssertionError("mailproxy refused the test configuration:\n" + e.getMessage() + "\n" + config, e);
-        }
+        return ProxyFixture.startFrom(file, config);
     }
 
     private static int port(MailProxy proxy, int listener) {
@@ -345,10 +336,6 @@ class StickyDovecotTest {
     }
 
     private static int freePort() {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return FreePorts.next();
     }
 }
