@@ -1,5 +1,6 @@
 package io.mailproxy.it;
 
+import io.mailproxy.log.LogCapture;
 import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +54,7 @@ class MailThroughProxyTest {
     private static Dovecot dovecot;
     private static GeneratedCertificate cert;
     private static SSLContext tls;
-    private static SessionLogRecorder sessions;
+    private static LogCapture sessions;
     private static ProxyFixture proxy;
     private static int imaps;
     private static int imapsNoSslTlv;
@@ -73,7 +74,7 @@ class MailThroughProxyTest {
         lmtps = FreePorts.next();
         String t = ProxyFixture.implicitTls(cert);
         Dovecot.Ports dc = dovecot.ports();
-        sessions = SessionLogRecorder.attach();
+        sessions = LogCapture.sessions();
         // send-proxy is left at its default (v2-ssl) where the SSL TLV is wanted: the default is
         // what users get, so it is what must work.
         proxy = ProxyFixture.start(dir, "mail", """

@@ -1,5 +1,6 @@
 package io.mailproxy.it;
 
+import io.mailproxy.log.LogCapture;
 import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,7 +36,7 @@ class NoServerTest {
 
     private static Dovecot dovecot;
     private static SSLContext tls;
-    private static SessionLogRecorder sessions;
+    private static LogCapture sessions;
     private static ProxyFixture proxy;
     /** Frontend ports by name: {@code imap-down}, {@code imap-up}, ... */
     private static final Map<String, Integer> PORTS = new HashMap<>();
@@ -61,7 +62,7 @@ class NoServerTest {
                         .append(state.equals("down") ? down : ProxyFixture.server("dc1", up)).append("] }\n");
             }
         }
-        sessions = SessionLogRecorder.attach();
+        sessions = LogCapture.sessions();
         proxy = ProxyFixture.start(dir, "noserver", "mailproxy {\n frontends {\n" + frontends
                 + " }\n backends {\n" + backends + " }\n}\n");
     }

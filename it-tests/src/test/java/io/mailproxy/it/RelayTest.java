@@ -1,5 +1,6 @@
 package io.mailproxy.it;
 
+import io.mailproxy.log.LogCapture;
 import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,7 +52,7 @@ class RelayTest {
 
     private static EchoServer echo;
     private static EchoServer echoStaysOpen;
-    private static SessionLogRecorder sessions;
+    private static LogCapture sessions;
     private static ProxyFixture proxy;
     private static int relay;
     private static int relayToOpen;
@@ -62,7 +63,7 @@ class RelayTest {
         echoStaysOpen = new EchoServer(EchoServer.AtEof.STAY_OPEN);
         relay = FreePorts.next();
         relayToOpen = FreePorts.next();
-        sessions = SessionLogRecorder.attach();
+        sessions = LogCapture.sessions();
         proxy = ProxyFixture.start(dir, "relay", """
                 mailproxy {
                   frontends {

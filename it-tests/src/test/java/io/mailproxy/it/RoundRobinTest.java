@@ -1,5 +1,6 @@
 package io.mailproxy.it;
 
+import io.mailproxy.log.LogCapture;
 import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -33,7 +34,7 @@ class RoundRobinTest {
     private static Dovecot dc1;
     private static Dovecot dc2;
     private static SSLContext tls;
-    private static SessionLogRecorder sessions;
+    private static LogCapture sessions;
     private static ProxyFixture proxy;
     private static int even;
     private static int dc2Drained;
@@ -51,7 +52,7 @@ class RoundRobinTest {
                 + ProxyFixture.server("dc2", dc2.ports().imapHaproxy());
         String drained = ProxyFixture.server("dc1", dc1.ports().imapHaproxy()) + ", "
                 + "{ name = dc2, address = \"127.0.0.1:" + dc2.ports().imapHaproxy() + "\", weight = 0 }";
-        sessions = SessionLogRecorder.attach();
+        sessions = LogCapture.sessions();
         proxy = ProxyFixture.start(dir, "roundrobin", """
                 mailproxy {
                   frontends {

@@ -1,5 +1,6 @@
 package io.mailproxy.health;
 
+import io.mailproxy.log.LogCapture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Server;
 import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.log.SessionLog;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -49,7 +49,7 @@ class ShutdownSessionsTest {
 
     @Test
     void shutdownSessionsClosesTheDownServersSessionsWithDD() throws Exception {
-        try (LogCapture sessions = LogCapture.attach(SessionLog.LOGGER.getName());
+        try (LogCapture sessions = LogCapture.sessions();
              LogCapture transitions = LogCapture.attach("io.mailproxy.checks.ServerHealth")) {
             Setup s = setup("shutdown-sessions");
             try (Socket client = s.connect()) {
