@@ -35,7 +35,7 @@ class DemoCommandTest {
         Thread reader = new Thread(() -> readLines(demo, output), "demo-output");
         reader.start();
         try {
-            awaitLine(output, Pattern.compile("mailproxy demo is running"), 90);
+            awaitLine(output, Pattern.compile("mailproxy demo is running"), 90, demo);
             assertTrue(output.stream().anyMatch(l -> l.contains("openssl s_client -quiet -connect 127.0.0.1:9993")),
                     "the demo prints the command to try");
 
@@ -44,7 +44,7 @@ class DemoCommandTest {
             assertTrue(imap.contains("a OK [CAPABILITY"), "LOGIN succeeds through the demo: " + imap);
             String pop3 = sClient(9995, "USER demo\r\n", "PASS demo\r\n", "STAT\r\n", "QUIT\r\n");
             assertTrue(pop3.contains("+OK Logged in."), pop3);
-            awaitLine(output, Pattern.compile("imaps~ imap-pool/dc[12] .* -- .* ok"), 10);
+            awaitLine(output, Pattern.compile("imaps~ imap-pool/dc[12] .* -- .* ok"), 10, demo);
         } finally {
             // kill(1), not Process.destroy(), which would also close our end of the demo's output.
             // bin/mailproxy execs java, so the launcher's pid is the JVM's.
@@ -98,14 +98,20 @@ class DemoCommandTest {
         }
     }
 
-    private static void awaitLine(List<String> output, Pattern pattern, int seconds) throws InterruptedException {
+    private static void awaitLine(List<String> output, Pattern pattern, int seconds, Process demo)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline && demo.isAlive()) {
             if (output.stream().anyMatch(l -> pattern.matcher(l).find())) {
                 return;
             }
             Thread.sleep(100);
         }
-        throw new AssertionError("no line matching " + pattern + " within " + seconds + " s:\n" + String.join("\n", output));
+        Thread.sleep(200);
+        if (output.stream().anyMatch(l -> pattern.matcher(l).find())) {
+            return;
+        }
+        throw new AssertionError("no line matching " + pattern + (demo.isAlive() ? " within " + seconds + " s" : "; the demo exited")
+                + ":\n" + String.join("\n", output));
     }
 }
