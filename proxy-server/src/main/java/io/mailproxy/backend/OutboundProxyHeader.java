@@ -39,10 +39,9 @@ public final class OutboundProxyHeader {
     }
 
     /**
-     * Encodes the header, or returns null for {@link SendProxy#NONE}.
+     * What a header says about the client's side of a session.
      *
-     * @param options HAProxy's {@code proxy-v2-options}; ignored by v1
-     * @param client the original client (the socket peer or what a trusted PROXY header said)
+     * @param address the original client (the socket peer or what a trusted PROXY header said)
      * @param destination the address the client connected to
      * @param tls the client's TLS handler once the handshake is done, or null for plaintext
      * @param sniHostName the SNI name the client sent, or null
@@ -51,34 +50,42 @@ public final class OutboundProxyHeader {
      * @param protocolName the frontend's protocol name ({@code imap}, {@code pop3}, {@code lmtp})
      * @param uniqueId the session's id for {@link ProxyV2Option#UNIQUE_ID}, or null
      */
-    public static ByteBuf encode(SendProxy mode, Set<ProxyV2Option> options, InetSocketAddress client,
-                                 InetSocketAddress destination, SslHandler tls, String sniHostName, SslTlv forwardedSsl,
-                                 String protocolName, String uniqueId, ByteBufAllocator alloc) {
+    public record ClientSide(InetSocketAddress address, InetSocketAddress destination, SslHandler tls,
+                             String sniHostName, SslTlv forwardedSsl, String protocolName, String uniqueId) {
+    }
+
+    /**
+     * Encodes the header, or returns null for {@link SendProxy#NONE}.
+     *
+     * @param options HAProxy's {@code proxy-v2-options}; ignored by v1
+     */
+    public static ByteBuf encode(SendProxy mode, Set<ProxyV2Option> options, ClientSide side, ByteBufAllocator alloc) {
         if (mode == SendProxy.NONE) {
             return null;
         }
-        ProxyHeader header = ProxyHeader.proxy(client, destination);
+        ProxyHeader header = ProxyHeader.proxy(side.address(), side.destination());
         if (mode == SendProxy.V1) {
             return ProxyHeaderEncoder.encodeV1(header, alloc);
         }
+        SslHandler tls = side.tls();
         if (tls != null) {
             String alpn = tls.applicationProtocol();
-            if (protocolName.equals(alpn)) {
+            if (side.protocolName().equals(alpn)) {
                 header = header.withTlv(Tlv.alpn(alpn));
             }
         }
-        if (sniHostName != null && !sniHostName.isEmpty()) {
-            header = header.withTlv(Tlv.authority(sniHostName));
+        if (side.sniHostName() != null && !side.sniHostName().isEmpty()) {
+            header = header.withTlv(Tlv.authority(side.sniHostName()));
         }
-        if (options.contains(ProxyV2Option.UNIQUE_ID) && uniqueId != null) {
-            header = header.withTlv(Tlv.uniqueId(uniqueId.getBytes(StandardCharsets.US_ASCII)));
+        if (options.contains(ProxyV2Option.UNIQUE_ID) && side.uniqueId() != null) {
+            header = header.withTlv(Tlv.uniqueId(side.uniqueId().getBytes(StandardCharsets.US_ASCII)));
         }
         boolean sslTlv = mode.sendsSslTlv() || options.stream().anyMatch(ProxyV2Option::impliesSsl);
         if (sslTlv && tls != null) {
             header = header.withTlv(ssl(tls.engine().getSession(), mode == SendProxy.V2_SSL_CN,
                     options.contains(ProxyV2Option.CERT_SIG), options.contains(ProxyV2Option.CERT_KEY)));
-        } else if (sslTlv && forwardedSsl != null) {
-            header = header.withTlv(forwardedSsl);
+        } else if (sslTlv && side.forwardedSsl() != null) {
+            header = header.withTlv(side.forwardedSsl());
         }
         return ProxyHeaderEncoder.encodeV2(header, alloc, options.contains(ProxyV2Option.CRC32C));
     }

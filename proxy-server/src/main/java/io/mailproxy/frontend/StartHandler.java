@@ -139,9 +139,10 @@ final class StartHandler extends ChannelInboundHandlerAdapter {
         String authority = sniHostName != null || !forward ? sniHostName : inbound.header().authority().orElse(null);
         BackendSettings backend = frontend.backend().settings();
         connector.connect(session,
-                () -> OutboundProxyHeader.encode(backend.sendProxy(), backend.proxyV2Options(), session.clientAddress(),
-                        destination, tls, authority, forwardedSsl, frontend.settings().protocol().configName(),
-                        backend.proxyV2Options().contains(ProxyV2Option.UNIQUE_ID) ? session.uniqueId() : null,
+                () -> OutboundProxyHeader.encode(backend.sendProxy(), backend.proxyV2Options(),
+                        new OutboundProxyHeader.ClientSide(session.clientAddress(), destination, tls, authority, forwardedSsl,
+                                frontend.settings().protocol().configName(),
+                                backend.proxyV2Options().contains(ProxyV2Option.UNIQUE_ID) ? session.uniqueId() : null),
                         client.alloc()),
                 server -> relay(ctx, server),
                 (termination, why) -> session.refuse(termination == Termination.NO_SERVER

@@ -1,5 +1,6 @@
 package io.mailproxy.backend;
 
+import io.mailproxy.backend.OutboundProxyHeader.ClientSide;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,8 @@ class OutboundProxyHeaderOptionsTest {
     @Test
     void crc32cAndUniqueIdAreAdded() {
         ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(ProxyV2Option.CRC32C, ProxyV2Option.UNIQUE_ID),
-                CLIENT, DESTINATION, null, null, null, "imap", "0123456789abcdef0123456789abcdef", ByteBufAllocator.DEFAULT));
+                new ClientSide(CLIENT, DESTINATION, null, null, null, "imap", "0123456789abcdef0123456789abcdef"),
+                ByteBufAllocator.DEFAULT));
         assertEquals(CLIENT, h.sourceAddress());
         assertEquals("0123456789abcdef0123456789abcdef", new String(h.uniqueId().orElseThrow(), StandardCharsets.US_ASCII));
         // The decoder checks the CRC32C it finds: a present, valid one decodes.
@@ -43,35 +45,40 @@ class OutboundProxyHeaderOptionsTest {
 
     @Test
     void withoutOptionsNeitherIsSent() {
-        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(), CLIENT, DESTINATION, null, null,
-                null, "imap", "0123456789abcdef0123456789abcdef", ByteBufAllocator.DEFAULT));
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(),
+                new ClientSide(CLIENT, DESTINATION, null, null, null, "imap", "0123456789abcdef0123456789abcdef"),
+                ByteBufAllocator.DEFAULT));
         assertFalse(h.tlv(0x03).isPresent());
         assertFalse(h.uniqueId().isPresent());
     }
 
     @Test
     void forwardedSslTlvAndAuthorityGoOnUnchangedForAPlaintextClient() {
-        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(), CLIENT, DESTINATION, null,
-                "mail.example.com", UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(),
+                new ClientSide(CLIENT, DESTINATION, null, "mail.example.com", UPSTREAM_SSL, "imap", null),
+                ByteBufAllocator.DEFAULT));
         assertEquals(UPSTREAM_SSL, h.ssl().orElseThrow());
         assertEquals("mail.example.com", h.authority().orElseThrow());
     }
 
     @Test
     void forwardedSslTlvNeedsAnSslSendingMode() {
-        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(), CLIENT, DESTINATION, null, null,
-                UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(),
+                new ClientSide(CLIENT, DESTINATION, null, null, UPSTREAM_SSL, "imap", null),
+                ByteBufAllocator.DEFAULT));
         assertFalse(h.ssl().isPresent());
         // As in HAProxy, an SSL option turns the SSL TLV on with plain v2.
         ProxyHeader withCipher = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(ProxyV2Option.SSL_CIPHER),
-                CLIENT, DESTINATION, null, null, UPSTREAM_SSL, "imap", null, ByteBufAllocator.DEFAULT));
+                new ClientSide(CLIENT, DESTINATION, null, null, UPSTREAM_SSL, "imap", null),
+                ByteBufAllocator.DEFAULT));
         assertTrue(withCipher.ssl().isPresent());
     }
 
     @Test
     void v1IgnoresOptions() {
-        ByteBuf b = OutboundProxyHeader.encode(SendProxy.V1, Set.of(ProxyV2Option.CRC32C), CLIENT, DESTINATION, null,
-                null, null, "imap", null, ByteBufAllocator.DEFAULT);
+        ByteBuf b = OutboundProxyHeader.encode(SendProxy.V1, Set.of(ProxyV2Option.CRC32C),
+                new ClientSide(CLIENT, DESTINATION, null, null, null, "imap", null),
+                ByteBufAllocator.DEFAULT);
         try {
             assertEquals("PROXY TCP4 203.0.113.5 198.51.100.1 51000 993\r\n", b.toString(StandardCharsets.US_ASCII));
         } finally {
