@@ -17,7 +17,6 @@ import io.mailproxy.stick.StickTable;
 import io.mailproxy.stick.StickTableSettings;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -240,16 +239,5 @@ public final class MailProxy implements AutoCloseable {
         clients.close().awaitUninterruptibly();
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
-    }
-
-    /** A channel list for tests and tools that need to see what is open. */
-    public int openClientChannels() {
-        int n = 0;
-        for (Channel c : clients) {
-            if (c.isOpen()) {
-                n++;
-            }
-        }
-        return n;
     }
 }

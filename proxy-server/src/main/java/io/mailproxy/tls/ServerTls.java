@@ -88,11 +88,19 @@ public final class ServerTls {
             throws CertificateProblem {
         DomainWildcardMappingBuilder<SslContext> builder = null;
         for (CertificateFiles files : settings.certificates()) {
-            SslContext context = context(files, settings, protocol, provider);
+            List<X509Certificate> chain;
+            PrivateKey key;
+            try {
+                chain = PemFiles.certificates(files.cert());
+                key = PemFiles.privateKey(files.key());
+            } catch (PemFiles.PemException e) {
+                throw new CertificateProblem(files, e.getMessage());
+            }
+            SslContext context = context(files, chain, key, settings, protocol, provider);
             if (builder == null) {
                 builder = new DomainWildcardMappingBuilder<>(context);
             }
-            for (String name : names(files)) {
+            for (String name : names(files, chain.get(0))) {
                 builder.add(name, context);
             }
         }
@@ -118,16 +126,9 @@ public final class ServerTls {
         return provider;
     }
 
-    private static SslContext context(CertificateFiles files, TlsSettings settings, MailProtocol protocol,
-                                      SslProvider provider) throws CertificateProblem {
-        List<X509Certificate> chain;
-        PrivateKey key;
-        try {
-            chain = PemFiles.certificates(files.cert());
-            key = PemFiles.privateKey(files.key());
-        } catch (PemFiles.PemException e) {
-            throw new CertificateProblem(files, e.getMessage());
-        }
+    private static SslContext context(CertificateFiles files, List<X509Certificate> chain, PrivateKey key,
+                                      TlsSettings settings, MailProtocol protocol, SslProvider provider)
+            throws CertificateProblem {
         if (!matches(key, chain.get(0))) {
             throw new CertificateProblem(files, "the key in " + files.key() + " does not belong to the certificate in "
                     + files.cert() + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
@@ -175,14 +176,11 @@ public final class ServerTls {
         }
     }
 
-    /** The DNS names a certificate is for: its subjectAltName DNS entries, else its CN. */
-    static List<String> names(CertificateFiles files) throws CertificateProblem {
-        X509Certificate leaf;
-        try {
-            leaf = PemFiles.certificates(files.cert()).get(0);
-        } catch (PemFiles.PemException e) {
-            throw new CertificateProblem(files, e.getMessage());
-        }
+    /**
+     * The DNS names {@code leaf} (the first certificate of {@code files}) is for: its
+     * subjectAltName DNS entries, else its CN.
+     */
+    static List<String> names(CertificateFiles files, X509Certificate leaf) throws CertificateProblem {
         List<String> names = new ArrayList<>();
         try {
             Collection<List<?>> alternatives = leaf.getSubjectAlternativeNames();

@@ -181,14 +181,19 @@ class ServerTlsTest {
                 List.of("Mail.Example.TEST", "*.example.test", "127.0.0.1"), KeyType.EC_P256, KeyEncoding.PKCS8);
         CertificateFiles files = settings(g.certFile(), g.keyFile()).certificates().get(0);
         // DNS names only, lower-cased; the IP address is not a name SNI can carry.
-        assertEquals(List.of("mail.example.test", "*.example.test"), ServerTls.names(files));
+        assertEquals(List.of("mail.example.test", "*.example.test"), ServerTls.names(files, leaf(files)));
 
         Path key = dir.resolve("cn-key.pem");
         Path cert = dir.resolve("cn-cert.pem");
         openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.toString());
         openssl("req", "-new", "-x509", "-key", key.toString(), "-subj", "/O=Example/CN=Legacy.Example.TEST", "-days", "2",
                 "-out", cert.toString());
-        assertEquals(List.of("legacy.example.test"), ServerTls.names(settings(cert, key).certificates().get(0)));
+        CertificateFiles legacy = settings(cert, key).certificates().get(0);
+        assertEquals(List.of("legacy.example.test"), ServerTls.names(legacy, leaf(legacy)));
+    }
+
+    private static java.security.cert.X509Certificate leaf(CertificateFiles files) throws PemFiles.PemException {
+        return PemFiles.certificates(files.cert()).get(0);
     }
 
     @ParameterizedTest
