@@ -321,7 +321,10 @@ public final class Session implements RelaySession, Server.Attached {
         }
         starter.relay(server, new IdleStateHandler(true, 0, idle, idle, TimeUnit.MILLISECONDS),
                 new RelayHandler(this, Side.CLIENT), clientFin);
-        if (stopping) {
+        if (!server.isActive()) {
+            // gone before its relay handler was there to see it go
+            finish(serverEnding(), null, false);
+        } else if (stopping) {
             stop();
         }
     }
