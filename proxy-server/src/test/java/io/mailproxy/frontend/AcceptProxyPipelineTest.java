@@ -76,6 +76,8 @@ class AcceptProxyPipelineTest {
                         events.accepted(p, a);
                     }));
             register();
+            // the embedded clock moves only when the test moves it
+            freezeTime();
             session.expectHeader(SETTINGS.timeout());
         }
 
