@@ -23,7 +23,7 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
                               Duration connectTimeout, List<ServerSettings> servers,
                               boolean allBackups, OnMarkedDown onMarkedDown, HealthCheckSettings healthCheck,
                               Set<ProxyV2Option> proxyV2Options,
-                              io.mailproxy.stick.StickTableSettings stickTable, boolean redispatch,
+                              StickTableSettings stickTable, boolean redispatch,
                               Duration queueTimeout, Duration greetingTimeout, Duration serverFinTimeout) {
     public BackendSettings {
         servers = List.copyOf(servers);

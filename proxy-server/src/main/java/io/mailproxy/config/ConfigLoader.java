@@ -16,7 +16,6 @@ import com.typesafe.config.ConfigValueType;
 import io.mailproxy.checks.CheckProxyHeader;
 import io.mailproxy.mail.MailProtocol;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
-import io.mailproxy.stick.StickTableSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, io.mailproxy.stick.StickTableSettings> stickTables, int maxConnections) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections) {
     public ProxySettings {
         stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.

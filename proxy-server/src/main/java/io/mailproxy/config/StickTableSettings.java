@@ -1,4 +1,4 @@
-package io.mailproxy.stick;
+package io.mailproxy.config;
 
 import java.time.Duration;
 import java.util.Objects;
