@@ -19,6 +19,15 @@ public record CertificateFiles(Path cert, Path key, String path, ConfigOrigin or
         Objects.requireNonNull(key, "key");
     }
 
+    /** One element of a frontend's {@code tls.certificates}, over {@code mailproxy.defaults.certificate}. */
+    static CertificateFiles read(ConfigReader r) {
+        return new CertificateFiles(file(r, "cert"), file(r, "key"), r.path(), r.origin());
+    }
+
+    private static Path file(ConfigReader r, String key) {
+        return r.parsed(key, s -> Path.of(ConfigReader.nonEmpty(s, r.written(key) ? "must not be empty" : "missing")));
+    }
+
     /** A problem with these files, placed at the entry. */
     public ConfigProblem problem(String message) {
         return ConfigProblem.at(origin, path, message);
