@@ -9,13 +9,13 @@ import io.mailproxy.config.ConfigProblem;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.config.ProxySettings;
+import io.mailproxy.config.StickTableSettings;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.health.HealthChecks;
 import io.mailproxy.log.Reasons;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
-import io.mailproxy.stick.StickTableSettings;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
@@ -124,18 +124,13 @@ public final class MailProxy implements AutoCloseable {
             try {
                 contexts.put(f.name(), ServerTls.build(f.tls(), f.protocol(), provider));
             } catch (ServerTls.CertificateProblem e) {
-                problems.add(new ConfigProblem(file(e.files().origin()), e.files().origin().lineNumber(),
-                        e.files().path(), e.getMessage()));
+                problems.add(e.files().problem(e.getMessage()));
             }
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
         return contexts;
-    }
-
-    private static String file(com.typesafe.config.ConfigOrigin origin) {
-        return origin.filename() != null ? origin.filename() : origin.description();
     }
 
     private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
@@ -190,8 +185,7 @@ public final class MailProxy implements AutoCloseable {
                             + (f.tls().enabled() ? ", TLS" : "") + ") listening on " + address.address()
                             + ", backend " + f.backend());
                 } else {
-                    problems.add(new ConfigProblem(file(address.origin()), address.origin().lineNumber(), address.path(),
-                            "cannot listen on " + address.address() + ": " + Reasons.of(bound.cause())));
+                    problems.add(address.problem("cannot listen on " + address.address() + ": " + Reasons.of(bound.cause())));
                 }
             }
         }

@@ -1,5 +1,6 @@
 package io.mailproxy.stick;
 
+import io.mailproxy.config.StickTableSettings;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.time.Duration;

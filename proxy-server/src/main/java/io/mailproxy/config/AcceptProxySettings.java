@@ -1,5 +1,6 @@
 package io.mailproxy.config;
 
+import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,24 @@ public record AcceptProxySettings(List<Cidr> trustedNetworks, Duration timeout, 
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("the header timeout must be positive");
         }
+    }
+
+    /**
+     * A frontend's {@code accept-proxy} section: null unless enabled. Every key is read either way,
+     * so that a bad value is reported before the section is switched on.
+     */
+    static AcceptProxySettings read(ConfigReader r) {
+        boolean enabled = r.bool("enabled");
+        if (!enabled && !r.writtenKeys().isEmpty() && !r.written("enabled")) {
+            // A block without `enabled` reads as "require the header": do not silently ignore it.
+            r.problem("enabled", "accept-proxy is configured but not enabled; add enabled = true (or enabled = false to keep it off)");
+        }
+        List<Cidr> trustedNetworks = r.strings("trusted-networks", Cidr::parse);
+        Duration timeout = r.duration("timeout");
+        int maxHeaderSize = r.intIn("max-header-size", ProxyProtocolDecoder.MIN_MAX_HEADER_SIZE,
+                ProxyProtocolDecoder.MAX_MAX_HEADER_SIZE);
+        boolean forwardSsl = r.bool("forward-ssl");
+        return enabled ? new AcceptProxySettings(trustedNetworks, timeout, maxHeaderSize, forwardSsl) : null;
     }
 
     /** True when {@code peer} lies in one of the trusted networks. */

@@ -1,9 +1,12 @@
 package io.mailproxy.config;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A pool of servers and how sessions are placed on them.
@@ -23,7 +26,7 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
                               Duration connectTimeout, List<ServerSettings> servers,
                               boolean allBackups, OnMarkedDown onMarkedDown, HealthCheckSettings healthCheck,
                               Set<ProxyV2Option> proxyV2Options,
-                              io.mailproxy.stick.StickTableSettings stickTable, boolean redispatch,
+                              StickTableSettings stickTable, boolean redispatch,
                               Duration queueTimeout, Duration greetingTimeout, Duration serverFinTimeout) {
     public BackendSettings {
         servers = List.copyOf(servers);
@@ -39,5 +42,62 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
         if (retries < 0) {
             throw new IllegalArgumentException("retries must not be negative");
         }
+    }
+
+    /**
+     * An entry of {@code mailproxy.backends}, over {@code mailproxy.defaults.backend}.
+     *
+     * @param sharedTables the tables of {@code mailproxy.stick-tables} that read without a problem
+     * @param tableNames the names of all of them
+     */
+    static BackendSettings read(ConfigReader r, Map<String, StickTableSettings> sharedTables, List<String> tableNames) {
+        Balance balance = r.enumValue("balance", Balance.class);
+        HashType hashType = r.enumValue("hash-type", HashType.class);
+        SendProxy sendProxy = r.enumValue("send-proxy", SendProxy.class);
+        int retries = r.intIn("retries", 0, 100);
+        Duration connect = r.duration("timeout.connect");
+        Duration queue = r.optionalDuration("timeout.queue");
+        Duration greeting = r.optionalDuration("timeout.server-greeting");
+        Duration serverFin = r.duration("timeout.server-fin");
+        boolean redispatch = r.bool("redispatch");
+        boolean allBackups = r.bool("all-backups");
+        OnMarkedDown onMarkedDown = r.enumValue("on-marked-down", OnMarkedDown.class);
+        HealthCheckSettings healthCheck = r.object("health-check", HealthCheckSettings::read);
+        StickTableSettings stickTable = stickTable(r, sharedTables, tableNames);
+        Set<String> serverNames = new HashSet<>();
+        List<ServerSettings> servers = r.list("servers", s -> {
+            String name = s.string("name");
+            if (!name.isEmpty() && !serverNames.add(name)) {
+                s.problem("name", "another server of this backend is named \"" + name + "\"");
+            }
+            return ServerSettings.read(s);
+        });
+        if (r.isEmpty("servers")) {
+            r.problem("servers", "at least one server is required");
+        }
+        Set<ProxyV2Option> proxyV2Options = Set.copyOf(r.strings("proxy-v2-options", ProxyV2Option::fromConfigName));
+        if (!proxyV2Options.isEmpty() && (sendProxy == SendProxy.NONE || sendProxy == SendProxy.V1)) {
+            r.problem("proxy-v2-options", "needs a v2 header: send-proxy is " + sendProxy.name().toLowerCase().replace('_', '-')
+                    + ", use v2, v2-ssl or v2-ssl-cn");
+        }
+        // HAProxy: without `timeout queue` the connect timeout bounds the wait in the queue too.
+        return new BackendSettings(r.name(), balance, hashType, sendProxy, retries, connect, servers, allBackups,
+                onMarkedDown, healthCheck, proxyV2Options, stickTable, redispatch, queue == null ? connect : queue,
+                greeting, serverFin);
+    }
+
+    /** {@code stick-table}: null, the name of a shared table, or a table of this backend's own. */
+    private static StickTableSettings stickTable(ConfigReader r, Map<String, StickTableSettings> shared,
+                                                 List<String> tableNames) {
+        if (r.isObject("stick-table")) {
+            return r.object("stick-table", t -> StickTableSettings.read(t, r.name(), false));
+        }
+        String table = r.optionalString("stick-table");
+        if (table != null && !tableNames.contains(table)) {
+            r.problem("stick-table", "no stick table \"" + table + "\" under mailproxy.stick-tables"
+                    + (tableNames.isEmpty() ? "" : " (one of " + new TreeSet<>(tableNames) + ")"));
+        }
+        // A named table with a problem was reported where it is defined.
+        return table == null ? null : shared.get(table);
     }
 }

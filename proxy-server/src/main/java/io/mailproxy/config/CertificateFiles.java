@@ -7,6 +7,9 @@ import java.util.Objects;
 /**
  * A certificate chain and its private key as PEM files.
  *
+ * <p>Equal when the files are: where the entry was written is not part of it, so a reload of a
+ * file that only moved lines compares equal to what runs.
+ *
  * @param path the configuration path of this entry, for error messages
  * @param origin where the entry was written
  */
@@ -14,5 +17,29 @@ public record CertificateFiles(Path cert, Path key, String path, ConfigOrigin or
     public CertificateFiles {
         Objects.requireNonNull(cert, "cert");
         Objects.requireNonNull(key, "key");
+    }
+
+    /** One element of a frontend's {@code tls.certificates}, over {@code mailproxy.defaults.certificate}. */
+    static CertificateFiles read(ConfigReader r) {
+        return new CertificateFiles(file(r, "cert"), file(r, "key"), r.path(), r.origin());
+    }
+
+    private static Path file(ConfigReader r, String key) {
+        return r.parsed(key, s -> Path.of(ConfigReader.nonEmpty(s, r.written(key) ? "must not be empty" : "missing")));
+    }
+
+    /** A problem with these files, placed at the entry. */
+    public ConfigProblem problem(String message) {
+        return ConfigProblem.at(origin, path, message);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CertificateFiles c && cert.equals(c.cert) && key.equals(c.key);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(cert, key);
     }
 }

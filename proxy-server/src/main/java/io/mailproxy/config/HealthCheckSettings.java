@@ -74,6 +74,59 @@ public record HealthCheckSettings(Type type, Duration interval, Duration fastInt
         }
     }
 
+    /** A backend's {@code health-check} section. */
+    static HealthCheckSettings read(ConfigReader r) {
+        Type type = r.enumValue("type", Type.class);
+        Duration interval = r.duration("interval");
+        Duration fastInterval = r.duration("fast-interval");
+        Duration downInterval = r.duration("down-interval");
+        int rise = r.intIn("rise", 1, 100);
+        int fall = r.intIn("fall", 1, 100);
+        Duration timeout = r.duration("timeout");
+        CheckProxyHeader sendProxy = r.enumValue("send-proxy", CheckProxyHeader.class);
+        boolean tls = r.bool("tls");
+        boolean startUp = r.enumValue("start", InitialState.class) == InitialState.UP;
+        Integer port = r.optionalIntIn("port", 1, 65535);
+        String address = r.optionalParsed("address", HealthCheckSettings::host);
+        List<String> capabilities = r.strings("expect-capabilities",
+                s -> word(s, "\"" + s + "\" is not one capability word like \"IMAP4rev1\""));
+        String heloName = r.parsed("helo-name",
+                s -> word(s, "\"" + s + "\" is not one printable word like \"mailproxy.example.com\""));
+        boolean observe = r.enumValue("observe", Observe.class) == Observe.LAYER4;
+        int errorLimit = r.intIn("error-limit", 1, 1000);
+        return new HealthCheckSettings(type, interval, fastInterval, downInterval, rise, fall, timeout, sendProxy, tls,
+                startUp, port, address, capabilities, heloName, observe, errorLimit);
+    }
+
+    /** {@code health-check.start}. */
+    private enum InitialState { UP, DOWN }
+
+    /** {@code health-check.observe}. */
+    private enum Observe { NONE, LAYER4 }
+
+    /** A host without port; "[::1]" as in server addresses, the brackets not part of the host. */
+    private static String host(String text) {
+        String s = text.trim();
+        s = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
+        if (s.isEmpty() || !isWord(s)) {
+            throw new IllegalArgumentException(
+                    "expected a host name or IP address without port, e.g. \"10.0.0.5\" (the port goes in `port`)");
+        }
+        return s;
+    }
+
+    /** What SMTP and IMAP accept as one token: printable ASCII without spaces. */
+    private static String word(String s, String message) {
+        if (!isWord(s)) {
+            throw new IllegalArgumentException(message);
+        }
+        return s;
+    }
+
+    private static boolean isWord(String s) {
+        return !s.isEmpty() && s.chars().allMatch(ch -> ch > 0x20 && ch < 0x7F);
+    }
+
     /** Whether the servers are checked at all. */
     public boolean enabled() {
         return type != Type.NONE;

@@ -12,4 +12,9 @@ public record LogSettings(int maxPendingLines) {
             throw new IllegalArgumentException("max-pending-lines must be at least 1");
         }
     }
+
+    /** {@code mailproxy.log}. */
+    static LogSettings read(ConfigReader r) {
+        return new LogSettings(r.intIn("max-pending-lines", 1, 10_000_000));
+    }
 }

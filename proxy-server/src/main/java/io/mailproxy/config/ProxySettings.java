@@ -1,8 +1,13 @@
 package io.mailproxy.config;
 
+import io.mailproxy.mail.MailProtocol;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,11 +21,51 @@ import java.util.Map;
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, io.mailproxy.stick.StickTableSettings> stickTables, int maxConnections) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections) {
     public ProxySettings {
         stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.
         frontends = Collections.unmodifiableMap(new LinkedHashMap<>(frontends));
         backends = Collections.unmodifiableMap(new LinkedHashMap<>(backends));
+    }
+
+    /** {@code mailproxy} itself, read from {@code source}. */
+    static ProxySettings read(ConfigReader r, Path source) {
+        TlsEngine tlsEngine = r.enumValue("tls-engine", TlsEngine.class);
+        int ioThreads = r.intIn("io-threads", 0, 4096);
+        IoTransport ioTransport = r.enumValue("io-transport", IoTransport.class);
+        LogSettings log = r.object("log", LogSettings::read);
+        int maxConnections = r.intIn("max-connections", 0, Integer.MAX_VALUE);
+        Map<MailProtocol, ProtocolDefaults> protocols = new EnumMap<>(MailProtocol.class);
+        for (MailProtocol p : MailProtocol.values()) {
+            ProtocolDefaults d = r.object("protocol-defaults." + p.configName(), ProtocolDefaults::read);
+            if (d != null) {
+                protocols.put(p, d);
+            }
+        }
+        Map<String, StickTableSettings> stickTables = r.map("stick-tables", t -> StickTableSettings.read(t, t.name(), true));
+        List<String> tableNames = r.names("stick-tables");
+        Map<String, BackendSettings> backends = r.map("backends", b -> BackendSettings.read(b, stickTables, tableNames));
+        List<String> backendNames = r.names("backends");
+        Map<String, FrontendSettings> frontends = r.map("frontends", f -> FrontendSettings.read(f, protocols, backendNames));
+        if (r.isEmpty("frontends")) {
+            r.problem("frontends", "no frontend is configured");
+        }
+        checkDistinctBinds(r, frontends.values());
+        return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
+                maxConnections);
+    }
+
+    private static void checkDistinctBinds(ConfigReader r, Collection<FrontendSettings> frontends) {
+        Map<String, BindAddress> seen = new HashMap<>();
+        for (FrontendSettings f : frontends) {
+            for (BindAddress b : f.bind()) {
+                BindAddress earlier = seen.putIfAbsent(b.address().toString(), b);
+                if (earlier != null) {
+                    r.problem(b.origin(), b.path(), b.address() + " is already bound by " + earlier.path()
+                            + " (line " + earlier.origin().lineNumber() + ")");
+                }
+            }
+        }
     }
 }

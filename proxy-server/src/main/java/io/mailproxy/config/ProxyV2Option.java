@@ -1,5 +1,7 @@
 package io.mailproxy.config;
 
+import java.util.Arrays;
+
 /**
  * Extra content of a v2 PROXY header, named as HAProxy's server option {@code proxy-v2-options}.
  * Options that describe the client's TLS imply the SSL TLV, as in HAProxy.
@@ -27,6 +29,21 @@ public enum ProxyV2Option {
     /** True when the option adds to the SSL TLV, which it therefore turns on. */
     public boolean impliesSsl() {
         return impliesSsl;
+    }
+
+    /**
+     * The option of a configuration name.
+     *
+     * @throws IllegalArgumentException naming the options there are
+     */
+    static ProxyV2Option fromConfigName(String name) {
+        for (ProxyV2Option o : values()) {
+            if (o.configName().equals(name.trim().toLowerCase())) {
+                return o;
+            }
+        }
+        throw new IllegalArgumentException("\"" + name + "\" is not one of "
+                + String.join(", ", Arrays.stream(values()).map(ProxyV2Option::configName).toList()));
     }
 
     /** The name used in the configuration, e.g. {@code unique-id}. */

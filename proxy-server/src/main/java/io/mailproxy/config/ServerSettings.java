@@ -21,4 +21,19 @@ public record ServerSettings(String name, HostPort address, int weight, boolean 
             throw new IllegalArgumentException("max-connections and max-queue must not be negative");
         }
     }
+
+    /** One element of a backend's {@code servers}, over {@code mailproxy.defaults.server}. */
+    static ServerSettings read(ConfigReader r) {
+        String name = r.parsed("name", s -> ConfigReader.nonEmpty(s, "a server needs a name"));
+        HostPort address = r.parsed("address",
+                s -> HostPort.parse(ConfigReader.nonEmpty(s, "a server needs an address like \"10.0.0.1:143\"")).requireResolvable());
+        int weight = r.intIn("weight", 0, MAX_WEIGHT);
+        boolean backup = r.bool("backup");
+        int maxConnections = r.intIn("max-connections", 0, Integer.MAX_VALUE);
+        int maxQueue = r.intIn("max-queue", 0, Integer.MAX_VALUE);
+        if (maxQueue > 0 && maxConnections == 0) {
+            r.problem("max-queue", "has no effect without max-connections: a server without a connection limit never queues");
+        }
+        return new ServerSettings(name, address, weight, backup, maxConnections, maxQueue);
+    }
 }

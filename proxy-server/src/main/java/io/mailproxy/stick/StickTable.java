@@ -1,5 +1,6 @@
 package io.mailproxy.stick;
 
+import io.mailproxy.config.StickTableSettings;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;

@@ -4,10 +4,10 @@
  * serve one user from two backends at once; keeping each client address on one server is how
  * HAProxy users ensure it.
  *
- * <p>{@link io.mailproxy.stick.StickTableSettings} is the configured table (a value);
- * {@link io.mailproxy.stick.StickTable} is the running one (behaviour). The backend connector
- * matches before the balancer picks and stores once a server took the session, so after a retry
- * the entry follows the server that finally served the client.
+ * <p>{@link io.mailproxy.config.StickTableSettings} is the configured table (a value, kept with the
+ * other settings records); {@link io.mailproxy.stick.StickTable} is the running one (behaviour).
+ * The backend connector matches before the balancer picks and stores once a server took the
+ * session, so after a retry the entry follows the server that finally served the client.
  *
  * <p>Why not a {@code ConcurrentHashMap} or a {@code LinkedHashMap} in access order: at a million
  * entries, the nodes, boxed keys and {@code InetAddress} objects cost 100 to 200 bytes per entry,

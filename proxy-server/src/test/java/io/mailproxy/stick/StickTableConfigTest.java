@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.ProxySettings;
+import io.mailproxy.config.StickTableSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,7 +1,9 @@
-package io.mailproxy.stick;
+package io.mailproxy.config;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A stick table as configured: a backend's own ({@code backends.X.stick-table { ... }}) or one
@@ -20,6 +22,9 @@ public record StickTableSettings(String name, boolean shared, int size, Duration
     /** The largest {@code size}: 2^26 entries, about 2.4 GB of heap at 36 bytes each. */
     public static final int MAX_SIZE = 1 << 26;
 
+    /** A number of entries with HAProxy's size suffixes: k, m, g for 2^10, 2^20, 2^30. */
+    private static final Pattern SIZE = Pattern.compile("(?i)\\s*(\\d{1,10})\\s*([kmg]?)\\s*");
+
     public StickTableSettings {
         Objects.requireNonNull(name, "name");
         if (size < 1 || size > MAX_SIZE) {
@@ -28,5 +33,34 @@ public record StickTableSettings(String name, boolean shared, int size, Duration
         if (expire != null && (expire.isNegative() || expire.isZero())) {
             throw new IllegalArgumentException("expire must be longer than zero, was " + expire);
         }
+    }
+
+    /**
+     * A table under {@code mailproxy.stick-tables} ({@code shared}) or a backend's own, over
+     * {@code mailproxy.defaults.stick-table}.
+     */
+    static StickTableSettings read(ConfigReader r, String name, boolean shared) {
+        int size = r.parsed("size", StickTableSettings::size);
+        Duration expire = r.optionalDuration("expire");
+        return new StickTableSettings(name, shared, size, expire);
+    }
+
+    private static int size(String text) {
+        Matcher m = SIZE.matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(
+                    "expected a number of entries like 200000, 200k or 1m (k = 1024, m = 1048576), found " + text);
+        }
+        int shift = switch (m.group(2).toLowerCase()) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        long entries = Long.parseLong(m.group(1)) << shift;
+        if (entries < 1 || entries > MAX_SIZE) {
+            throw new IllegalArgumentException(text + " (" + entries + " entries) is not within 1.." + MAX_SIZE + " (64m)");
+        }
+        return (int) entries;
     }
 }
