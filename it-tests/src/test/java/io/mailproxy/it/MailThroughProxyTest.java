@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.tls.GeneratedCertificate;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

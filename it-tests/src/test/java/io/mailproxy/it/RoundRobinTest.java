@@ -5,7 +5,7 @@ import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

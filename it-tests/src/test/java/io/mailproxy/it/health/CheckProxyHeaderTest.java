@@ -10,7 +10,7 @@ import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Server;
 import io.mailproxy.checks.CheckResult;
 import io.mailproxy.checks.CheckStatus;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import io.mailproxy.it.ProxyFixture;
 import io.mailproxy.it.FreePorts;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Server;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

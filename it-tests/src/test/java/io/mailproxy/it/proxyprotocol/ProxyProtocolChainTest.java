@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.MailProxy;
 import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.log.SessionLog;
 import io.mailproxy.tls.GeneratedCertificate;
 import io.mailproxy.tls.SelfSignedCertificates;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.stick.StickTable;
 import java.io.BufferedReader;
 import java.io.IOException;

@@ -3,6 +3,8 @@ package io.mailproxy.demo;
 import io.mailproxy.MailProxy;
 import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
+import io.mailproxy.dovecot.Dovecot;
+import io.mailproxy.log.LogSetup;
 import io.mailproxy.tls.SelfSignedCertificates;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -26,6 +28,16 @@ public final class Demo {
     static final List<String> PACKAGES = List.of("dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd");
 
     private Demo() {
+    }
+
+    /** {@code bin/mailproxy demo}: runs until SIGTERM or Ctrl-C; exits 1 (2 for a bad config) when it cannot start. */
+    public static void main(String[] args) {
+        LogSetup.keepLoggingThroughShutdown();
+        LogSetup.install(System.out);
+        int code = run(System.out, System.err);
+        if (code != 0) {
+            System.exit(code);
+        }
     }
 
     public static int run(PrintStream out, PrintStream err) {

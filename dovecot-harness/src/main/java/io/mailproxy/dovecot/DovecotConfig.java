@@ -1,4 +1,4 @@
-package io.mailproxy.demo;
+package io.mailproxy.dovecot;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +26,7 @@ final class DovecotConfig {
      */
     static String render(Dovecot.Options o, Dovecot.Ports ports, Path baseDir, ProcessUser runAs, ProcessUser mail) {
         StringBuilder c = new StringBuilder(2048);
-        c.append("# Written by io.mailproxy.demo.Dovecot for instance '").append(o.name()).append("'.\n");
+        c.append("# Written by io.mailproxy.dovecot.Dovecot for instance '").append(o.name()).append("'.\n");
         line(c, "instance_name", "mailproxy-" + o.name());
         line(c, "base_dir", baseDir.resolve("run"));
         line(c, "state_dir", baseDir.resolve("state"));

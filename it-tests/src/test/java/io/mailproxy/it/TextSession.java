@@ -1,4 +1,4 @@
-package io.mailproxy.demo;
+package io.mailproxy.it;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

@@ -1,4 +1,4 @@
-package io.mailproxy.demo;
+package io.mailproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailproxy.dovecot.Dovecot;
+import io.mailproxy.dovecot.DovecotException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -25,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * as secured (so {@code disable_plaintext_auth = yes} still allows LOGIN) and {@code rip=} shows the
  * client address from the header. Needs Dovecot 2.3 installed; fails (does not skip) without it.
  */
-class DovecotTest {
+class DovecotContractTest {
 
     private static final String HOST = "127.0.0.1";
     private static final Duration LOG_WAIT = Duration.ofSeconds(5);
