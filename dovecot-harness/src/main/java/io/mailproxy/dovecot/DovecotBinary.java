@@ -1,108 +1,102 @@
 package io.mailproxy.dovecot;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The installed {@code dovecot} executable and its version.
+ * The {@code dovecot} program a local instance runs: the host's when it is of the wanted release,
+ * otherwise that release's Debian package inside a root file system built by {@link DovecotImages},
+ * run with {@code chroot} in a mount namespace of its own ({@code unshare --mount}), so that the
+ * mounts it needs vanish with it.
  *
- * <p>Only 2.3 is accepted because {@link DovecotConfig} writes 2.3 syntax: 2.4 renamed or removed
- * settings this launcher relies on ({@code disable_plaintext_auth}, {@code mail_location}, the
- * {@code passdb}/{@code userdb} argument strings) and requires {@code dovecot_config_version}.
+ * <p>The chroot sees the host's {@code /tmp} (and the base directory, wherever it is) at the same
+ * paths, and the host's network: the same configuration file serves either way.
  *
- * @param executable absolute path of the {@code dovecot} binary
- * @param version the full version string, e.g. {@code 2.3.19.1 (9b53102964)}
+ * @param version the release line
+ * @param versionString what {@code dovecot --version} printed, e.g. {@code 2.4.1-4 (7d8c0e5759)}
+ * @param executable the host's binary, or {@code /usr/sbin/dovecot} inside {@code rootfs}
+ * @param rootfs the root file system to chroot into, or null for the host's binary
  */
-record DovecotBinary(Path executable, String version) {
+record DovecotBinary(DovecotVersion version, String versionString, Path executable, Path rootfs) {
 
-    static final String INSTALL_HINT =
-            "apt-get install -y dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd";
+    static final String INSTALL_HINT_2_3 = "apt-get install -y dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd";
+    private static final Path IN_ROOTFS = Path.of("/usr/sbin/dovecot");
+    private static final Map<DovecotVersion, DovecotBinary> FOUND = new ConcurrentHashMap<>();
 
-    /** Debian installs dovecot in /usr/sbin, which is not on a normal user's PATH. */
-    private static final List<String> EXTRA_DIRS = List.of("/usr/sbin", "/usr/local/sbin", "/sbin");
-    private static final Pattern VERSION = Pattern.compile("^(\\d+)\\.(\\d+)");
+    /**
+     * Mounts what Dovecot needs inside the root file system, then becomes Dovecot: the process the
+     * JVM started is the master itself, so stopping it works as for the host's binary.
+     * Arguments: $1 root file system, $2 base directory, $3 configuration file.
+     */
+    private static final String CHROOT_SCRIPT = String.join(" && ",
+            "mount --bind /tmp \"$1/tmp\"",
+            "case \"$2\" in /tmp/*) ;; *) mkdir -p \"$1$2\" && mount --bind \"$2\" \"$1$2\" ;; esac",
+            "mount --bind /dev \"$1/dev\"",
+            "mount -t proc proc \"$1/proc\"",
+            "exec chroot \"$1\" " + IN_ROOTFS + " -F -c \"$3\"");
 
-    private static volatile DovecotBinary found;
-
-    /** Finds the binary and checks it is 2.3.x, once per JVM; throws with the fix otherwise. */
-    static DovecotBinary require() {
-        DovecotBinary b = found;
-        if (b == null) {
-            b = locate();
-            found = b;
-        }
-        return b;
+    /** Finds or builds the binary of a release, once per JVM; throws with the fix when it cannot. */
+    static DovecotBinary require(DovecotVersion wanted) {
+        return FOUND.computeIfAbsent(wanted, DovecotBinary::locate);
     }
 
-    private static DovecotBinary locate() {
-        Path exe = findOnPath("dovecot");
-        if (exe == null) {
-            throw new DovecotException("the dovecot binary was not found on PATH or in " + EXTRA_DIRS
-                    + "; install Dovecot 2.3 (Debian 12: " + INSTALL_HINT + ")");
+    /** Null when {@link #require} can succeed here (possibly after building a root file system), else why not. */
+    static String unavailableReason(DovecotVersion wanted) {
+        Path host = Commands.find("dovecot");
+        if (host != null && DovecotVersion.of(Commands.run(List.of(host.toString(), "--version"))) == wanted) {
+            return null;
         }
-        String version = run(exe, "--version");
-        Matcher m = VERSION.matcher(version);
-        if (!m.find()) {
-            throw new DovecotException(exe + " --version printed '" + version + "', not a Dovecot version");
+        String onHost = host == null ? "no dovecot is installed" : "the installed dovecot is not " + wanted.label();
+        if (!ProcessUser.current().isRoot()) {
+            return "Dovecot " + wanted.label() + " as a local process: " + onHost + ", and running Debian "
+                    + wanted.debianSuite() + "'s with chroot needs root"
+                    + (wanted == DovecotVersion.V2_3 ? "; install it: " + INSTALL_HINT_2_3 : "");
         }
-        if (!m.group(1).equals("2") || !m.group(2).equals("3")) {
-            throw new DovecotException("Dovecot " + version + " found at " + exe + ", but this launcher needs 2.3.x: it"
-                    + " writes 2.3 configuration syntax, and 2.4 changed it (dovecot_config_version, renamed"
-                    + " settings such as disable_plaintext_auth and mail_location, new passdb/userdb blocks)."
-                    + " Install 2.3 (Debian 12: " + INSTALL_HINT + ")");
+        for (String tool : List.of("unshare", "chroot", "mount")) {
+            if (Commands.find(tool) == null) {
+                return "Dovecot " + wanted.label() + " as a local process: " + onHost + ", and " + tool
+                        + " (util-linux/coreutils) is missing to run Debian " + wanted.debianSuite() + "'s with chroot";
+            }
         }
-        return new DovecotBinary(exe, version);
+        return DovecotImages.unavailableReason(wanted);
     }
 
-    static Path findOnPath(String name) {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(List.of(path.split(":")));
-        }
-        dirs.addAll(EXTRA_DIRS);
-        for (String dir : dirs) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            Path candidate = Path.of(dir, name);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate.toAbsolutePath();
+    private static DovecotBinary locate(DovecotVersion wanted) {
+        Path host = Commands.find("dovecot");
+        if (host != null) {
+            String v = Commands.run(List.of(host.toString(), "--version"));
+            if (DovecotVersion.of(v) == wanted) {
+                return new DovecotBinary(wanted, v, host, null);
             }
         }
-        return null;
+        String reason = unavailableReason(wanted);
+        if (reason != null) {
+            throw new DovecotException(reason);
+        }
+        Path rootfs = DovecotImages.rootDirectory(wanted);
+        String v = Commands.run(List.of("chroot", rootfs.toString(), IN_ROOTFS.toString(), "--version"));
+        if (DovecotVersion.of(v) != wanted) {
+            throw new DovecotException(rootfs + " holds Dovecot " + v + ", not " + wanted.label());
+        }
+        return new DovecotBinary(wanted, v, IN_ROOTFS, rootfs);
     }
 
-    /** Runs a short command and returns its trimmed output; any failure becomes a DovecotException. */
-    static String run(Path exe, String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(exe.toString());
-        command.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new DovecotException(String.join(" ", command) + " did not finish within 10 s");
-            }
-            String text = new String(out, StandardCharsets.UTF_8).trim();
-            if (p.exitValue() != 0) {
-                throw new DovecotException(String.join(" ", command) + " failed (exit " + p.exitValue() + "): " + text);
-            }
-            return text;
-        } catch (IOException e) {
-            throw new DovecotException("could not run " + String.join(" ", command) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DovecotException("interrupted while running " + String.join(" ", command), e);
+    /** The command that runs the master in the foreground ({@code -F}: it stays our child, so we can stop and reap it). */
+    List<String> command(Path config, Path baseDir) {
+        if (rootfs == null) {
+            return List.of(executable.toString(), "-F", "-c", config.toString());
         }
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private",
+                "sh", "-c", CHROOT_SCRIPT, "sh", rootfs.toString(), baseDir.toString(), config.toString()));
+        command.set(0, Commands.find("unshare").toString());
+        return command;
+    }
+
+    /** How it runs, for messages: {@code /usr/sbin/dovecot} or {@code /usr/sbin/dovecot in <rootfs>}. */
+    String describe() {
+        return rootfs == null ? executable.toString() : executable + " in " + rootfs;
     }
 }

@@ -2,41 +2,45 @@ package io.mailproxy.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.dovecot.Dovecot;
-import io.mailproxy.dovecot.DovecotException;
+import io.mailproxy.dovecot.DovecotOptions;
+import io.mailproxy.dovecot.DovecotVersion;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * What Dovecot 2.3 does with the PROXY headers mailproxy sends, against a real instance.
+ * What real Dovecot (the run's target: 2.3 or 2.4) does with the PROXY headers a proxy sends,
+ * byte for byte, without mailproxy in between.
  *
- * <p>These facts are the contract the proxy relies on: the SSL TLV makes Dovecot treat the session
- * as secured (so {@code disable_plaintext_auth = yes} still allows LOGIN) and {@code rip=} shows the
- * client address from the header. Needs Dovecot 2.3 installed; fails (does not skip) without it.
+ * <p>These facts are the contract mailproxy relies on: the SSL TLV makes Dovecot treat the session
+ * as secured (so a plaintext LOGIN is allowed while plaintext authentication is otherwise refused),
+ * {@code rip=} shows the client address from the header, and what 2.4 refuses that 2.3 took
+ * (an AUTHORITY that is no host name, and, in Debian's 2.4.1, every ALPN TLV). Each refusal has
+ * its accepted counterpart next to it, so a test that cannot fail would show.
  */
+@Tag("dovecot")
 class DovecotContractTest {
 
     private static final String HOST = "127.0.0.1";
-    private static final Duration LOG_WAIT = Duration.ofSeconds(5);
+    private static final Duration LOG_WAIT = Duration.ofSeconds(30);
 
     private static Dovecot dovecot;
+    private static DovecotVersion version;
 
     @BeforeAll
     static void start() {
-        dovecot = Dovecot.start(Dovecot.Options.builder().name("dctest").build());
+        dovecot = Dovecot.start("dctest");
+        version = dovecot.version();
     }
 
     @AfterAll
@@ -46,7 +50,7 @@ class DovecotContractTest {
         }
     }
 
-    /** (a) SSL TLV (client=0x01, verify=0, VERSION "TLSv1.3"): LOGIN allowed, logged as secured. */
+    /** (a) SSL TLV (client=0x01, verify=0, VERSION "TLSv1.3"): LOGIN allowed, logged as secured by TLS. */
     @Test
     void loginWithSslTlvIsAllowedAndLoggedWithTheHeaderSource() throws IOException {
         List<String> reply;
@@ -57,10 +61,10 @@ class DovecotContractTest {
             reply = s.imap("a", "LOGIN alice demo");
             s.imap("b", "LOGOUT");
         }
-        assertTrue(reply.get(reply.size() - 1).startsWith("a OK"), reply.toString());
-        String login = dovecot.awaitLog(Pattern.compile("imap-login: Info: Login: user=<alice>"), LOG_WAIT);
+        assertTrue(last(reply).startsWith("a OK"), reply.toString());
+        String login = dovecot.awaitLog(version.login("imap", "alice"), LOG_WAIT);
         assertTrue(login.contains("method=PLAIN, rip=127.0.0.2, lip=127.0.0.1,"), login);
-        assertTrue(login.contains(", secured, session=<"), login);
+        assertTrue(version.securedLogin("imap", "alice").matcher(login).find(), login);
     }
 
     /** (b) The same header without the SSL TLV: LOGIN refused as plaintext on an insecure connection. */
@@ -73,23 +77,38 @@ class DovecotContractTest {
             reply = s.imap("a", "LOGIN bob demo");
             s.imap("b", "LOGOUT");
         }
-        assertEquals(List.of(
-                "* BAD [ALERT] Plaintext authentication not allowed without SSL/TLS, but your client did it anyway."
-                        + " If anyone was listening, the password was exposed.",
-                "a NO [PRIVACYREQUIRED] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."),
-                reply);
-        String line = dovecot.awaitLog(Pattern.compile("Aborted login by logging out \\(auth failed.*user=<bob>"), LOG_WAIT);
+        assertEquals("a NO [PRIVACYREQUIRED] " + version.cleartextRefusal(), last(reply), reply.toString());
+        assertTrue(reply.get(0).startsWith("* BAD [ALERT] "), reply.toString());
+        String line = dovecot.awaitLog(version.loggedOutBeforeLogin("imap", "auth failed, \\d+ attempts in \\d+ secs", "bob"),
+                LOG_WAIT);
         assertTrue(line.contains("rip=127.0.0.2, lip=127.0.0.1, session=<"), line);
-        assertFalse(line.contains("secured"), line);
         assertTrue(dovecot.countLog(Pattern.compile(
-                "imap-login: Info: Login failed: Plaintext authentication disabled: user=<>, rip=127.0.0.2")) >= 1);
+                "imap-login: Info: Login failed: \\w+ authentication disabled: user=<>, rip=127\\.0\\.0\\.2")) >= 1);
     }
 
-    /** (c) v2 LOCAL, as a health check sends: served with the socket's addresses, not secured. */
+    /**
+     * (b') Without the SSL TLV but with the header's source equal to its destination: 2.4 counts
+     * the connection as secured (as a client on the server's own address), 2.3 does not. So a
+     * negative control against 2.4 needs a source other than the destination, as mailproxy's
+     * clients have here.
+     */
+    @Test
+    void sourceEqualToDestinationIsSecuredOnlyIn24() throws IOException {
+        List<String> reply;
+        try (TextSession s = TextSession.open(HOST, dovecot.ports().imapHaproxy(),
+                TextSession.v2("127.0.0.1", 5555, "127.0.0.1", 9993, false))) {
+            s.readLine();
+            reply = s.imap("a", "LOGIN carl demo");
+            s.imap("b", "LOGOUT");
+        }
+        assertEquals(version == DovecotVersion.V2_4, last(reply).startsWith("a OK"), reply.toString());
+    }
+
+    /** (c) v2 LOCAL, as a health check sends: served with the socket's addresses. */
     @Test
     void localHeaderIsServedWithTheSocketAddresses() throws IOException {
-        Pattern session = Pattern.compile("imap-login: Info: Disconnected: Aborted login by logging out "
-                + "\\(no auth attempts in \\d+ secs\\): user=<>, rip=127.0.0.1, lip=127.0.0.1, session=<");
+        Pattern session = Pattern.compile(version.loggedOutBeforeLogin("imap", "no auth attempts in \\d+ secs", "")
+                .pattern() + "rip=127\\.0\\.0\\.1, lip=127\\.0\\.0\\.1, ");
         long before = dovecot.countLog(session);
         List<String> capability;
         try (TextSession s = TextSession.open(HOST, dovecot.ports().imapHaproxy(), TextSession.v2Local())) {
@@ -97,9 +116,8 @@ class DovecotContractTest {
             capability = s.imap("a", "CAPABILITY");
             s.imap("b", "LOGOUT");
         }
-        // LOCAL does not count as secured although both ends are 127.0.0.1 (a plain loopback connection would).
-        assertTrue(capability.get(0).startsWith("* CAPABILITY") && capability.get(0).endsWith("LOGINDISABLED"),
-                capability.toString());
+        // Both ends are 127.0.0.1: 2.4 counts that as secured, 2.3 does not for a LOCAL header.
+        assertEquals(version == DovecotVersion.V2_3, capability.get(0).endsWith("LOGINDISABLED"), capability.toString());
         dovecot.awaitLogCount(session, before + 1, LOG_WAIT);
     }
 
@@ -108,13 +126,13 @@ class DovecotContractTest {
     void v1HeaderSetsTheClientAddressButNotSecured() throws IOException {
         List<String> reply;
         try (TextSession s = TextSession.open(HOST, dovecot.ports().imapHaproxy(),
-                "PROXY TCP4 127.0.0.2 127.0.0.1 5555 9993\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                "PROXY TCP4 127.0.0.2 127.0.0.1 5555 9993\r\n".getBytes(StandardCharsets.US_ASCII))) {
             assertTrue(s.readLine().startsWith("* OK"));
             reply = s.imap("a", "LOGIN dave demo");
             s.imap("b", "LOGOUT");
         }
-        assertTrue(reply.get(reply.size() - 1).startsWith("a NO [PRIVACYREQUIRED]"), reply.toString());
-        String line = dovecot.awaitLog(Pattern.compile("Aborted login.*user=<dave>"), LOG_WAIT);
+        assertTrue(last(reply).startsWith("a NO [PRIVACYREQUIRED]"), reply.toString());
+        String line = dovecot.awaitLog(version.loggedOutBeforeLogin("imap", "auth failed, .*", "dave"), LOG_WAIT);
         assertTrue(line.contains("rip=127.0.0.2, lip=127.0.0.1,"), line);
     }
 
@@ -126,10 +144,11 @@ class DovecotContractTest {
             assertTrue(s.readLine().startsWith("+OK"));
             assertEquals("+OK", s.command("USER erin"));
             assertEquals("+OK Logged in.", s.command("PASS demo"));
-            assertEquals("+OK Logging out.", s.command("QUIT"));
+            assertTrue(s.command("QUIT").startsWith("+OK Logging out"));
         }
-        String login = dovecot.awaitLog(Pattern.compile("pop3-login: Info: Login: user=<erin>"), LOG_WAIT);
-        assertTrue(login.contains("rip=127.0.0.2, lip=127.0.0.1,") && login.contains(", secured,"), login);
+        String login = dovecot.awaitLog(version.login("pop3", "erin"), LOG_WAIT);
+        assertTrue(login.contains("rip=127.0.0.2, lip=127.0.0.1,"), login);
+        assertTrue(version.securedLogin("pop3", "erin").matcher(login).find(), login);
     }
 
     /** (f) LMTP through the haproxy listener; the message is then readable over IMAP. */
@@ -159,13 +178,49 @@ class DovecotContractTest {
             assertTrue(String.join("\n", fetch).contains(token), fetch.toString());
             s.imap("d", "LOGOUT");
         }
-        assertTrue(Files.isDirectory(dovecot.home("carol@example.com").resolve("Maildir")));
+        assertTrue(Files.isDirectory(dovecot.mailbox("carol@example.com").resolve("new")));
     }
 
-    /** (g) A peer outside haproxy_trusted_networks is closed at once, before any greeting. */
+    /**
+     * (g) AUTHORITY (TLV 0x02) that is not a host name: 2.4 drops the connection before its
+     * greeting ("Invalid TLV: get_tlv(2) failed"), 2.3 takes it. A host name is taken by both: the
+     * control that shows the refusal is about the value.
+     */
+    @Test
+    void authorityMustBeAHostNameFor24() throws IOException {
+        assertTrue(greetsWith(TextSession.v2("127.0.0.2", 5555, "127.0.0.1", 9993, true, null, "mail.example.com")));
+        boolean greeted = greetsWith(TextSession.v2("127.0.0.2", 5556, "127.0.0.1", 9993, true, null, "bad!name"));
+        assertEquals(version == DovecotVersion.V2_3, greeted, dovecot.logTail(5));
+        if (version == DovecotVersion.V2_4) {
+            dovecot.awaitLog(Pattern.compile("haproxy\\(v2\\): Client disconnected: Invalid TLV: get_tlv\\(2\\) failed"),
+                    LOG_WAIT);
+        }
+    }
+
+    /**
+     * (h) ALPN {@code imap} (TLV 0x01): Debian's 2.4.1 drops the session, whatever the name ("HAproxy
+     * application protocol mismatch" with a garbled name; fixed upstream in 2.4.2); 2.3.19 takes
+     * any name. The control without the TLV is (a).
+     */
+    @Test
+    void alpnIsRefusedByDebians241() throws IOException {
+        List<String> reply;
+        try (TextSession s = TextSession.open(HOST, dovecot.ports().imapHaproxy(),
+                TextSession.v2("127.0.0.2", 5557, "127.0.0.1", 9993, true, "imap", null))) {
+            String greeting = s.readLine();
+            reply = greeting == null ? List.of() : s.imapOrEnd("a", "LOGIN frida demo");
+        }
+        boolean refuses = dovecot.versionString().startsWith("2.4.1");
+        assertEquals(!refuses, !reply.isEmpty() && last(reply).startsWith("a OK"), reply + "\n" + dovecot.logTail(5));
+        if (refuses) {
+            dovecot.awaitLog(Pattern.compile("imap-login: Error: HAproxy application protocol mismatch"), LOG_WAIT);
+        }
+    }
+
+    /** (i) A peer outside haproxy_trusted_networks is closed at once, before any greeting. */
     @Test
     void untrustedPeerIsClosedWithoutGreeting() throws IOException {
-        try (Dovecot untrusting = Dovecot.start(Dovecot.Options.builder().name("dcuntrust")
+        try (Dovecot untrusting = Dovecot.start(DovecotOptions.builder().name("dcuntrust")
                 .haproxyTrustedNetworks("10.0.0.0/8").build())) {
             Pattern notTrusted = Pattern.compile("imap-login: Warning: haproxy: Client not trusted \\(rip=127.0.0.1\\)");
             long before = untrusting.countLog(notTrusted);
@@ -178,32 +233,15 @@ class DovecotContractTest {
         }
     }
 
-    /** Negative control for the launcher: a taken port fails start with Dovecot's own reason. */
-    @Test
-    void takenPortFailsStartWithTheReason() throws IOException {
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            DovecotException e = assertThrows(DovecotException.class, () -> Dovecot.start(
-                    Dovecot.Options.builder().name("dctaken").imapPort(taken.getLocalPort()).build()));
-            assertTrue(e.getMessage().contains("listen(127.0.0.1, " + taken.getLocalPort()
-                    + ") failed: Address already in use"), e.getMessage());
+    /** Whether Dovecot greets after this header (rather than closing the connection). */
+    private static boolean greetsWith(byte[] header) throws IOException {
+        try (TextSession s = TextSession.open(HOST, dovecot.ports().imapHaproxy(), header)) {
+            String greeting = s.readLine();
+            return greeting != null && greeting.startsWith("* OK");
+        } catch (java.net.SocketException e) {
+            // A reset instead of a close: refused all the same.
+            return false;
         }
-    }
-
-    @Test
-    void closeStopsTheProcessAndDeletesTheBaseDir() {
-        Dovecot dc = Dovecot.start(Dovecot.Options.builder().name("dcclose").build());
-        Path base = dc.baseDir();
-        assertTrue(dc.isRunning());
-        assertTrue(base.toString().length() < 60, base.toString());
-        dc.close();
-        assertFalse(dc.isRunning());
-        assertFalse(Files.exists(base), base.toString());
-    }
-
-    @Test
-    void availabilityIsReported() {
-        assertNull(Dovecot.unavailableReason());
-        assertTrue(dovecot.version().startsWith("2.3."), dovecot.version());
     }
 
     private static String last(List<String> lines) {

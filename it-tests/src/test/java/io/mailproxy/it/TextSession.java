@@ -41,7 +41,7 @@ final class TextSession implements Closeable {
     static TextSession open(String host, int port, byte[] header) throws IOException {
         Socket socket = new Socket();
         socket.connect(new InetSocketAddress(host, port), 2000);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(15_000);
         TextSession session = new TextSession(socket);
         if (header.length > 0) {
             session.out.write(header);
@@ -52,7 +52,19 @@ final class TextSession implements Closeable {
 
     /** A v2 PROXY header for TCP4, optionally with an SSL TLV (client=0x01, verify=0, VERSION "TLSv1.3"). */
     static byte[] v2(String src, int srcPort, String dst, int dstPort, boolean sslTlv) {
+        return v2(src, srcPort, dst, dstPort, sslTlv, null, null);
+    }
+
+    /** As {@link #v2(String, int, String, int, boolean)}, plus ALPN and AUTHORITY TLVs where not null. */
+    static byte[] v2(String src, int srcPort, String dst, int dstPort, boolean sslTlv, String alpn, String authority) {
         List<HAProxyTLV> tlvs = new ArrayList<>();
+        if (alpn != null) {
+            tlvs.add(new HAProxyTLV(HAProxyTLV.Type.PP2_TYPE_ALPN, Unpooled.copiedBuffer(alpn, StandardCharsets.US_ASCII)));
+        }
+        if (authority != null) {
+            tlvs.add(new HAProxyTLV(HAProxyTLV.Type.PP2_TYPE_AUTHORITY,
+                    Unpooled.copiedBuffer(authority, StandardCharsets.US_ASCII)));
+        }
         if (sslTlv) {
             HAProxyTLV version = new HAProxyTLV(HAProxyTLV.Type.PP2_TYPE_SSL_VERSION,
                     Unpooled.copiedBuffer("TLSv1.3", StandardCharsets.US_ASCII));
@@ -131,6 +143,27 @@ final class TextSession implements Closeable {
             }
         }
         throw new IOException("connection closed before the tagged reply to " + command + ": " + lines);
+    }
+
+    /**
+     * As {@link #imap}, but a server that closes (or resets) the connection first ends the list
+     * instead of failing: what came before the close is returned.
+     */
+    List<String> imapOrEnd(String tag, String command) {
+        List<String> lines = new ArrayList<>();
+        try {
+            send(tag + " " + command);
+            String line;
+            while ((line = readLine()) != null) {
+                lines.add(line);
+                if (line.startsWith(tag + " ")) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // closed by the server: the lines so far are the answer
+        }
+        return lines;
     }
 
     /** Sends a command and returns the one-line reply (POP3, LMTP without multi-line replies). */
