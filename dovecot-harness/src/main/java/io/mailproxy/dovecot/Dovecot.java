@@ -64,6 +64,34 @@ public interface Dovecot extends AutoCloseable {
         };
     }
 
+    /**
+     * Reads a configuration file with the target's own {@code doveconf -n} (on this machine, in the
+     * root file system, or in a container of the image) and returns what it printed: the settings
+     * that differ from the defaults. For checking sample configurations against the real release.
+     * The file's directory is visible to doveconf at its own path; {@code !include} of the
+     * environment's {@code /etc/dovecot/dovecot.conf} reads that Dovecot's packaged configuration.
+     *
+     * @throws DovecotException when doveconf refuses the file (the message is doveconf's)
+     */
+    static String doveconf(DovecotTarget target, Path file) {
+        String reason = unavailableReason(target);
+        if (reason != null) {
+            throw new DovecotException(reason);
+        }
+        Path config = file.toAbsolutePath();
+        List<String> command = switch (target.runtime()) {
+            case PROCESS -> DovecotBinary.require(target.version()).doveconf(config);
+            case CONTAINER -> List.of("docker", "run", "--rm", "--network", "none", "-v",
+                    config.getParent() + ":" + config.getParent() + ":ro", DovecotImages.image(target.version()),
+                    "doveconf", "-n", "-c", config.toString());
+        };
+        Commands.Result r = Commands.exec(command, Commands.SHORT, null);
+        if (!r.ok()) {
+            throw new DovecotException("doveconf of Dovecot " + target + " refuses " + file + ":\n" + r.output());
+        }
+        return r.output();
+    }
+
     /** Which Dovecot this is and how it runs. */
     DovecotTarget target();
 

@@ -24,19 +24,22 @@ record DovecotBinary(DovecotVersion version, String versionString, Path executab
 
     static final String INSTALL_HINT_2_3 = "apt-get install -y dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd";
     private static final Path IN_ROOTFS = Path.of("/usr/sbin/dovecot");
+    private static final Path DOVECONF_IN_ROOTFS = Path.of("/usr/bin/doveconf");
     private static final Map<DovecotVersion, DovecotBinary> FOUND = new ConcurrentHashMap<>();
 
     /**
-     * Mounts what Dovecot needs inside the root file system, then becomes Dovecot: the process the
-     * JVM started is the master itself, so stopping it works as for the host's binary.
-     * Arguments: $1 root file system, $2 base directory, $3 configuration file.
+     * Mounts what Dovecot needs inside the root file system, then becomes the program: for the
+     * master, the process the JVM started is then the master itself, so stopping it works as for
+     * the host's binary. Arguments: $1 root file system, $2 base directory, then the program and
+     * its arguments.
      */
     private static final String CHROOT_SCRIPT = String.join(" && ",
-            "mount --bind /tmp \"$1/tmp\"",
-            "case \"$2\" in /tmp/*) ;; *) mkdir -p \"$1$2\" && mount --bind \"$2\" \"$1$2\" ;; esac",
-            "mount --bind /dev \"$1/dev\"",
-            "mount -t proc proc \"$1/proc\"",
-            "exec chroot \"$1\" " + IN_ROOTFS + " -F -c \"$3\"");
+            "R=\"$1\"", "B=\"$2\"", "shift 2",
+            "mount --bind /tmp \"$R/tmp\"",
+            "case \"$B\" in /tmp/*) ;; *) mkdir -p \"$R$B\" && mount --bind \"$B\" \"$R$B\" ;; esac",
+            "mount --bind /dev \"$R/dev\"",
+            "mount -t proc proc \"$R/proc\"",
+            "exec chroot \"$R\" \"$@\"");
 
     /** Finds or builds the binary of a release, once per JVM; throws with the fix when it cannot. */
     static DovecotBinary require(DovecotVersion wanted) {
@@ -86,12 +89,27 @@ record DovecotBinary(DovecotVersion version, String versionString, Path executab
 
     /** The command that runs the master in the foreground ({@code -F}: it stays our child, so we can stop and reap it). */
     List<String> command(Path config, Path baseDir) {
-        if (rootfs == null) {
-            return List.of(executable.toString(), "-F", "-c", config.toString());
+        return inPlace(baseDir, executable.toString(), "-F", "-c", config.toString());
+    }
+
+    /** The command that prints the non-default settings of a configuration file ({@code doveconf -n}). */
+    List<String> doveconf(Path config) {
+        Path doveconf = rootfs != null ? DOVECONF_IN_ROOTFS : Commands.find("doveconf");
+        if (doveconf == null) {
+            throw new DovecotException("doveconf was not found next to " + executable);
         }
-        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private",
-                "sh", "-c", CHROOT_SCRIPT, "sh", rootfs.toString(), baseDir.toString(), config.toString()));
-        command.set(0, Commands.find("unshare").toString());
+        return inPlace(config.getParent(), doveconf.toString(), "-n", "-c", config.toString());
+    }
+
+    /** {@code program} with its arguments: on the host, or inside the root file system where {@code dir} is at its own path. */
+    private List<String> inPlace(Path dir, String program, String... args) {
+        List<String> command = new ArrayList<>();
+        if (rootfs != null) {
+            command.addAll(List.of(Commands.find("unshare").toString(), "--mount", "--propagation", "private",
+                    "sh", "-c", CHROOT_SCRIPT, "sh", rootfs.toString(), dir.toString()));
+        }
+        command.add(program);
+        command.addAll(List.of(args));
         return command;
     }
 
