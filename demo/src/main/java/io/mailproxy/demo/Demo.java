@@ -33,7 +33,7 @@ public final class Demo {
 
     /** The packages the demo installs when Dovecot is missing and it runs as root. */
     static final List<String> PACKAGES = List.of("dovecot-core", "dovecot-imapd", "dovecot-pop3d", "dovecot-lmtpd");
-    static final String USAGE = "usage: bin/mailproxy demo [--dovecot 2.3|2.4]";
+    static final String USAGE = "usage: bin/mailproxy demo [--dovecot 2.3|2.4|<version>-process|<version>-container]";
 
     private Demo() {
     }
@@ -68,12 +68,17 @@ public final class Demo {
             err.println("demo: without Docker, run the default demo (Dovecot 2.3 as local processes): bin/mailproxy demo");
             return 1;
         }
+        if (unavailable != null && !target.equals(DovecotTarget.DEFAULT)) {
+            err.println("demo: Dovecot " + target + " cannot run here: " + unavailable);
+            return 1;
+        }
+        // The default demo installs Debian's Dovecot 2.3 when it is missing.
         if (unavailable != null && !install(unavailable, out, err)) {
             return 1;
         }
-        if (target.runtime() == DovecotTarget.Runtime.CONTAINER) {
-            out.println("demo: starting Dovecot " + target.version().label() + " in two containers (the first run builds"
-                    + " the image from Debian " + target.version().debianSuite() + "'s packages, about a minute)");
+        if (target.runtime() == DovecotTarget.Runtime.CONTAINER || target.version() != DovecotVersion.V2_3) {
+            out.println("demo: starting Dovecot " + target + " (the first run builds it from Debian "
+                    + target.version().debianSuite() + "'s packages, about a minute)");
         }
         List<AutoCloseable> running = new ArrayList<>();
         Path dir = null;
@@ -115,7 +120,11 @@ public final class Demo {
         return 0;
     }
 
-    /** The Dovecot release a command line asks for, as a target; null for a usage error. */
+    /**
+     * The Dovecot a command line asks for; null for a usage error. {@code 2.3} is Debian 12's as
+     * local processes (the default), {@code 2.4} Debian 13's in containers; a full target such as
+     * {@code 2.4-process} chooses the runtime too.
+     */
     static DovecotTarget target(List<String> args) {
         if (args.isEmpty()) {
             return DovecotTarget.DEFAULT;
@@ -132,7 +141,11 @@ public final class Demo {
         if ("2.4".equals(release)) {
             return new DovecotTarget(DovecotVersion.V2_4, DovecotTarget.Runtime.CONTAINER);
         }
-        return null;
+        try {
+            return release == null ? null : DovecotTarget.parse(release);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     static String instructions(String dovecotVersion) {
