@@ -104,6 +104,11 @@ abstract class AbstractDovecot implements Dovecot {
             throw new DovecotException("cannot write " + configFile() + ": " + e.getMessage(), e);
         }
         clearLog();
+        startMaster();
+    }
+
+    /** Starts the master and waits for the listeners; kills it again on a failure. */
+    private void startMaster() {
         RUNNING.add(this);
         try {
             launch();
@@ -205,14 +210,7 @@ abstract class AbstractDovecot implements Dovecot {
     @Override
     public synchronized void restart() {
         terminate(false);
-        RUNNING.add(this);
-        try {
-            launch();
-            awaitListeners();
-        } catch (RuntimeException e) {
-            kill();
-            throw e;
-        }
+        startMaster();
     }
 
     @Override

@@ -145,25 +145,13 @@ final class TextSession implements Closeable {
         throw new IOException("connection closed before the tagged reply to " + command + ": " + lines);
     }
 
-    /**
-     * As {@link #imap}, but a server that closes (or resets) the connection first ends the list
-     * instead of failing: what came before the close is returned.
-     */
+    /** As {@link #imap}, but a server that closes (or resets) the connection first gives an empty list. */
     List<String> imapOrEnd(String tag, String command) {
-        List<String> lines = new ArrayList<>();
         try {
-            send(tag + " " + command);
-            String line;
-            while ((line = readLine()) != null) {
-                lines.add(line);
-                if (line.startsWith(tag + " ")) {
-                    break;
-                }
-            }
+            return imap(tag, command);
         } catch (IOException e) {
-            // closed by the server: the lines so far are the answer
+            return List.of();
         }
-        return lines;
     }
 
     /** Sends a command and returns the one-line reply (POP3, LMTP without multi-line replies). */
