@@ -229,7 +229,7 @@ class DovecotContractTest {
             long before = untrusting.countLog(notTrusted);
             try (TextSession s = TextSession.open(HOST, untrusting.ports().imapHaproxy(),
                     TextSession.v2("127.0.0.2", 5555, "127.0.0.1", 9993, true))) {
-                String rest = s.readToEnd();
+                String rest = s.readRest();
                 assertFalse(rest.contains("* OK"), rest);
             }
             untrusting.awaitLogCount(notTrusted, before + 1, LOG_WAIT);

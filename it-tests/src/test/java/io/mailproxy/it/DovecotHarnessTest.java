@@ -67,7 +67,7 @@ class DovecotHarnessTest {
                 assertTrue(last(s.imap("a", "LOGIN kim demo")).startsWith("a OK"));
                 dc.kill();
                 assertFalse(dc.isRunning());
-                String rest = s.readToEnd();
+                String rest = s.readRest();
                 assertFalse(rest.contains("* BYE"), "no goodbye from a killed Dovecot: " + rest);
             }
             dc.restart();

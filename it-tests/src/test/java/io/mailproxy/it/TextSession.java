@@ -11,31 +11,24 @@ import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.handler.codec.haproxy.HAProxySSLTLV;
 import io.netty.handler.codec.haproxy.HAProxyTLV;
-import java.io.ByteArrayOutputStream;
-import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A blocking line client for IMAP, POP3 and LMTP tests, optionally sending a PROXY header first. */
-final class TextSession implements Closeable {
+/**
+ * A {@link LineClient} straight to Dovecot for IMAP, POP3 and LMTP tests, optionally sending a PROXY
+ * header first (built here, with Netty's encoder, as a proxy would send it).
+ */
+final class TextSession extends LineClient {
 
     /** PP2_CLIENT_SSL: the client connected over TLS. */
     private static final byte PP2_CLIENT_SSL = 0x01;
 
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-
     private TextSession(Socket socket) throws IOException {
-        this.socket = socket;
-        this.in = socket.getInputStream();
-        this.out = socket.getOutputStream();
+        super(socket);
     }
 
     static TextSession open(String host, int port, byte[] header) throws IOException {
@@ -44,8 +37,7 @@ final class TextSession implements Closeable {
         socket.setSoTimeout(15_000);
         TextSession session = new TextSession(socket);
         if (header.length > 0) {
-            session.out.write(header);
-            session.out.flush();
+            session.write(header);
         }
         return session;
     }
@@ -105,44 +97,13 @@ final class TextSession implements Closeable {
         }
     }
 
-    /** One line without its CRLF, or null at end of stream. */
-    String readLine() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return b < 0 && line.size() == 0 ? null : line.toString(StandardCharsets.UTF_8);
-    }
-
     /** Reads until the connection closes; returns what came, or the exception's text if it was reset. */
-    String readToEnd() {
+    String readRest() {
         try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(readToEnd(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return "<" + e.getMessage() + ">";
         }
-    }
-
-    void send(String line) throws IOException {
-        out.write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
-    /** Sends an IMAP command and returns every line up to and including the tagged reply. */
-    List<String> imap(String tag, String command) throws IOException {
-        send(tag + " " + command);
-        List<String> lines = new ArrayList<>();
-        String line;
-        while ((line = readLine()) != null) {
-            lines.add(line);
-            if (line.startsWith(tag + " ")) {
-                return lines;
-            }
-        }
-        throw new IOException("connection closed before the tagged reply to " + command + ": " + lines);
     }
 
     /** As {@link #imap}, but a server that closes (or resets) the connection first gives an empty list. */
@@ -168,10 +129,5 @@ final class TextSession implements Closeable {
             // capability lines
         }
         return line;
-    }
-
-    @Override
-    public void close() throws IOException {
-        socket.close();
     }
 }
