@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * <p>{@link #start} returns once every listener has answered with its greeting. Those readiness
- * probes connect from {@value DovecotProbe#SOURCE_ADDRESS} (when listening on IPv4 loopback), and on
+ * probes connect from 127.0.0.254 (when listening on IPv4 loopback), and on
  * a haproxy listener send a v2 LOCAL header, so each leaves one user-less session with
  * {@code rip=127.0.0.254} in the log: never mistaken for a client (tests use 127.0.0.2 and up) or a
  * proxy's health check (127.0.0.1). Login processes are started ahead ({@code process_min_avail}),
@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  *
  * <p>Instances are independent and may be started in parallel. Instances still running when the JVM
  * exits normally are closed by a shutdown hook; a JVM killed with SIGKILL leaves processes and
- * containers running (containers carry the label {@value ContainerDovecot#LABEL}).
+ * containers running (containers carry the label {@code io.mailproxy.dovecot-harness}).
  */
 public interface Dovecot extends AutoCloseable {
 

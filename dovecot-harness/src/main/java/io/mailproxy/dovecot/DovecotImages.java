@@ -225,9 +225,13 @@ final class DovecotImages {
     /** Runs {@code work} holding the cache's lock file: another JVM may be building the same thing. */
     private static synchronized <T> T locked(Supplier<T> work) {
         Path lockFile = cacheDir().resolve(".lock");
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock lock = channel.lock()) {
-            return work.get();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.lock();
+            try {
+                return work.get();
+            } finally {
+                lock.release();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot lock " + lockFile, e);
         }
