@@ -10,8 +10,9 @@ import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.frontend.Frontend;
-import io.mailproxy.relay.Reasons;
 import io.mailproxy.health.HealthChecks;
+import io.mailproxy.log.Reasons;
+import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.stick.StickTableSettings;
@@ -28,6 +29,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +47,9 @@ public final class MailProxy implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(MailProxy.class.getName());
 
+    /** Time after the longest grace for closing sessions to finish their flush, and after a kill. */
+    private static final Duration STOP_MARGIN = Duration.ofSeconds(2);
+
     /** Outbound buffer bounds per connection: past the high mark the other side stops reading. */
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
@@ -53,8 +58,10 @@ public final class MailProxy implements AutoCloseable {
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final ChannelGroup listeners = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
-    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final Sessions sessions = new Sessions();
     private final AtomicInteger active = new AtomicInteger();
+    private ConnectionGate gate;
+    private volatile boolean closed;
     private final Map<String, Backend> backends = new LinkedHashMap<>();
     private final List<Frontend> frontends = new ArrayList<>();
     private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
@@ -152,11 +159,11 @@ public final class MailProxy implements AutoCloseable {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
-        BackendConnector connector = new BackendConnector(transport, WATER_MARK);
-        ConnectionGate gate = new ConnectionGate(settings.maxConnections());
+        BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
+        gate = new ConnectionGate(settings.maxConnections());
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
-            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, clients, active);
+            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, active, sessions);
             frontends.add(frontend);
             ConnectionGate.Counter count = gate.frontend(f.maxConnections());
             ServerBootstrap b = new ServerBootstrap()
@@ -216,27 +223,46 @@ public final class MailProxy implements AutoCloseable {
         return active.get();
     }
 
+    /** The sessions that have not ended. */
+    public Sessions sessions() {
+        return sessions;
+    }
+
+    /** The frontends, in configuration order. */
+    public List<Frontend> frontends() {
+        return List.copyOf(frontends);
+    }
+
+    /** The process's and each listener's connection counts against their {@code max-connections}. */
+    public ConnectionGate gate() {
+        return gate;
+    }
+
     /**
-     * Stops: listeners close at once; open sessions get the configured grace to end by themselves,
-     * then are closed; the event loops shut down.
+     * Stops: the listeners close at once; each session ends as its frontend's
+     * {@code shutdown-grace} lets it (sessions not yet relayed at once, relayed ones when the grace
+     * runs out, LMTP sessions as soon as no delivery is in flight); whatever is left a moment after
+     * the longest grace is closed without a flush; then the checks and the event loops stop.
      */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        listeners.close().awaitUninterruptibly();
+        sessions.stopAll();
+        Duration longest = Duration.ZERO;
+        for (FrontendSettings f : settings.frontends().values()) {
+            longest = f.shutdownGrace().compareTo(longest) > 0 ? f.shutdownGrace() : longest;
+        }
+        if (!sessions.awaitEmpty(longest.plus(STOP_MARGIN))) {
+            sessions.killAll("mailproxy is stopping: the session did not end within its shutdown-grace");
+            sessions.awaitEmpty(STOP_MARGIN);
+        }
         if (healthChecks != null) {
             healthChecks.close();
         }
-        listeners.close().awaitUninterruptibly();
-        long graceNanos = settings.shutdownGrace().toNanos();
-        long deadline = System.nanoTime() + graceNanos;
-        while (active.get() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        clients.close().awaitUninterruptibly();
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
     }

@@ -22,8 +22,11 @@ public final class Main {
     public static final int FAILED = 1;
     public static final int BAD_CONFIG = 2;
 
+    /** How long a stop waits for the last log lines to be written (the output may be stalled). */
+    private static final java.time.Duration LOG_DRAIN = java.time.Duration.ofSeconds(5);
+
     private static final String USAGE = """
-            usage: mailproxy run --config FILE     run the proxy in the foreground (SIGTERM/SIGINT stop it)
+            usage: mailproxy run --config FILE     run the proxy in the foreground (SIGTERM/SIGINT stop it; SIGHUP is ignored)
                    mailproxy check --config FILE   validate a configuration and its certificates
                    mailproxy demo                  two local Dovecot backends behind mailproxy, to try by hand
             """;
@@ -110,18 +113,22 @@ public final class Main {
         MailProxy proxy;
         try {
             settings = ConfigLoader.load(config);
-            LogSetup.install(out);
+            LogSetup.install(out, settings.log().maxPendingLines());
             proxy = MailProxy.start(settings);
         } catch (ConfigurationException e) {
             err.println(e.getMessage());
             return BAD_CONFIG;
         }
         Logger log = Logger.getLogger(Main.class.getName());
+        // SIGHUP's default would stop the JVM like SIGTERM; a reload signal must never do that.
+        Signals.handle("HUP", () -> log.warning("SIGHUP received: reloading the configuration is not supported yet;"
+                + " the signal is ignored and mailproxy keeps running with " + config));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: closing the listeners; " + proxy.activeSessions() + " session(s) open");
             proxy.close();
             log.info("stopped");
+            LogSetup.drain(LOG_DRAIN);
             stopped.countDown();
         }, "mailproxy-shutdown"));
         try {

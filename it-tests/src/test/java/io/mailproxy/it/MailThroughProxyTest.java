@@ -182,7 +182,7 @@ class MailThroughProxyTest {
         String line = sessions.awaitClient(CLIENT_IP, port, LOG_WAIT);
         Matcher m = Pattern.compile("^127\\.0\\.0\\.2:" + port
                 + " \\[\\d{2}/[A-Z][a-z]{2}/\\d{4}:\\d{2}:\\d{2}:\\d{2}\\.\\d{3}] imaps~ imap/dc1 "
-                + "0/(\\d+)/(\\d+) (\\d+) (\\d+) -- \\d+/\\d+/\\d+/\\d+/0 0/0 ok$").matcher(line);
+                + "0/(\\d+)/(\\d+) (\\d+) -- \\d+/\\d+/\\d+/\\d+/0 0/0 (\\d+) ok$").matcher(line);
         assertTrue(m.matches(), line);
         assertTrue(Long.parseLong(m.group(1)) <= Long.parseLong(m.group(2)), "connect time within total: " + line);
         assertEquals(received, Long.parseLong(m.group(3)), "bytes to the client: " + line);

@@ -40,6 +40,8 @@ public final class ServerHealth {
     private final TransitionListener listener;
     private final int fullHealth;
 
+    /** Consecutive connection errors that sessions saw (HAProxy's {@code observe layer4}). */
+    private final java.util.concurrent.atomic.AtomicInteger trafficErrors = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean up;
     private volatile CheckResult lastResult;
     /** Written on the event loop only; volatile for readers elsewhere. */
@@ -96,6 +98,44 @@ public final class ServerHealth {
                     nextCheck.cancel(false);
                 }
             });
+        }
+    }
+
+    /**
+     * A session's connection to the server failed (HAProxy's {@code observe layer4}): after
+     * {@code errorLimit} consecutive ones, that counts as one failed check ({@code on-error
+     * fail-check}) and the next check comes at the fast interval. Any thread.
+     *
+     * @param timeout whether the attempt timed out (connect or greeting) rather than being refused
+     */
+    public void observeError(String detail, boolean timeout, int errorLimit) {
+        if (trafficErrors.incrementAndGet() < errorLimit) {
+            return;
+        }
+        trafficErrors.set(0);
+        EventLoop current = loop;
+        if (current == null || stopped) {
+            return;
+        }
+        CheckResult result = CheckResult.of(timeout ? CheckStatus.L4TOUT : CheckStatus.L4CON, 0, 0,
+                errorLimit + " session errors, last: " + detail);
+        current.execute(() -> {
+            if (stopped) {
+                return;
+            }
+            count(result);
+            if (nextCheck != null && !nextCheck.isDone()
+                    && nextCheck.getDelay(TimeUnit.NANOSECONDS) > schedule.fastInterval().toNanos()) {
+                nextCheck.cancel(false);
+                scheduleCheck(schedule.fastInterval().toNanos());
+            }
+        });
+    }
+
+    /** A session connected to the server: the count of consecutive errors starts again. Any thread. */
+    public void observeSuccess() {
+        if (trafficErrors.get() != 0) {
+            trafficErrors.set(0);
         }
     }
 

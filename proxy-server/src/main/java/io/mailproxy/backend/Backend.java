@@ -5,20 +5,21 @@ import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.OnMarkedDown;
 import io.mailproxy.config.ServerSettings;
+import io.mailproxy.log.Termination;
 import io.mailproxy.stick.StickTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
-/** A backend at run time: its servers, its balancer and its counters. */
+/** A backend at run time: its servers, its balancer, its admission queue and its counters. */
 public final class Backend {
 
     private static final Logger LOG = Logger.getLogger(Backend.class.getName());
 
     private final BackendSettings settings;
     private final List<Server> servers;
-    private final Balancer balancer;
+    private final Balancer<Server> balancer;
     private final StickTable stickTable;
     private final BackendQueue queue;
     private final AtomicInteger active = new AtomicInteger();
@@ -44,37 +45,12 @@ public final class Backend {
         }
         this.servers = List.copyOf(list);
         this.balancer = Balancer.of(settings.balance(), settings.hashType(), servers, settings.allBackups());
-        this.queue = new BackendQueue(servers, balancer, settings.redispatch());
-        for (Server s : servers) {
-            s.onSlotFreed(queue::dispatch);
-        }
+        this.queue = new BackendQueue(settings.name(), servers, balancer, settings.allBackups(), settings.redispatch());
     }
 
-    /** The sessions waiting for a connection slot. */
+    /** Where sessions take their connection slots, and wait for one. */
     public BackendQueue queue() {
         return queue;
-    }
-
-    /**
-     * A server for a new session from {@code client}, with its slot taken: the balancer's pick among
-     * the servers with a free slot that are not in {@code exclude}; null when none has one.
-     */
-    public Server pickFree(java.net.InetSocketAddress client, java.util.Set<Server> exclude) {
-        return queue.pickFree(client, exclude);
-    }
-
-    /**
-     * Whether some usable server of the tier in use (the normal servers while one is usable, else the
-     * backups) is not in {@code exclude}, full or not: then waiting for a slot makes sense.
-     */
-    public boolean anyUsable(java.util.Set<Server> exclude) {
-        boolean normal = servers.stream().anyMatch(s -> s.usable() && !s.backup());
-        for (Server s : servers) {
-            if (s.usable() && s.backup() != normal && !exclude.contains(s)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     public String name() {
@@ -89,7 +65,7 @@ public final class Backend {
         return servers;
     }
 
-    public Balancer balancer() {
+    public Balancer<Server> balancer() {
         return balancer;
     }
 
@@ -109,9 +85,9 @@ public final class Backend {
         }
         server.up(up);
         // UP: its slots are free for waiting sessions; DOWN: sessions waiting for it may redispatch.
-        queue.dispatch();
+        queue.stateChanged();
         if (!up && settings.onMarkedDown() == OnMarkedDown.SHUTDOWN_SESSIONS) {
-            int n = server.shutdownSessions("server " + server.qualifiedName() + " is DOWN");
+            int n = server.shutdownSessions(Termination.SERVER_DOWN, "server " + server.qualifiedName() + " is DOWN");
             if (n > 0) {
                 LOG.info(() -> "on-marked-down shutdown-sessions: closing " + n + " session(s) of " + server.qualifiedName());
             }
@@ -121,18 +97,18 @@ public final class Backend {
 
     /** Usable (UP, weight above 0) normal and backup servers, as HAProxy counts them. */
     public ServerCounts counts() {
-        int active = 0;
+        int normal = 0;
         int backup = 0;
         for (Server s : servers) {
             if (s.usable()) {
                 if (s.backup()) {
                     backup++;
                 } else {
-                    active++;
+                    normal++;
                 }
             }
         }
-        return new ServerCounts(active, backup);
+        return new ServerCounts(normal, backup);
     }
 
     /** The server of this backend named {@code name}, or null. */

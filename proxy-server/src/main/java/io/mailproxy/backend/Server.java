@@ -1,8 +1,8 @@
 package io.mailproxy.backend;
 
+import io.mailproxy.balance.Candidate;
 import io.mailproxy.config.ServerSettings;
 import io.mailproxy.log.Termination;
-import io.mailproxy.relay.Session;
 import java.net.InetSocketAddress;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,26 +10,56 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A backend server at run time: its settings, its live counters, its UP/DOWN state and its
- * connected sessions.
+ * A backend server at run time: its settings, its UP/DOWN state, its connection slots and the
+ * sessions connected to it.
  *
  * <p>Threading: the state is written by the server's health check (on its event loop) and read by
- * balancers on every event loop, hence volatile; sessions register from their own event loops.
+ * balancers on every event loop, hence volatile. The slot count and the queue of sessions waiting
+ * for this server belong to the backend's {@link BackendQueue} and change only under its lock; the
+ * counts are atomics so that balancers and statistics may read them without it.
  */
-public final class Server {
+public final class Server implements Candidate {
+
+    /**
+     * A session connected to a server, as the server sees it: enough to end it from another thread
+     * ({@code on-marked-down shutdown-sessions}).
+     */
+    public interface Attached {
+        /** Ends the session on its own event loop, logged with {@code reason}. */
+        void shutdown(Termination reason, String detail);
+    }
+
+    /** Told of what sessions see when they connect (HAProxy's {@code observe layer4}). */
+    public interface TrafficObserver {
+        TrafficObserver NONE = new TrafficObserver() {
+            @Override
+            public void failed(String detail, boolean timeout) {
+            }
+
+            @Override
+            public void succeeded() {
+            }
+        };
+
+        /** A session's connection attempt failed: refused, reset, timed out, or no greeting. */
+        void failed(String detail, boolean timeout);
+
+        /** A session's connection was established and the server greeted it. */
+        void succeeded();
+    }
 
     private final String backendName;
     private final ServerSettings settings;
     private final InetSocketAddress address;
-    private final AtomicInteger active = new AtomicInteger();
+    /** Slots taken: sessions placed here, from the connection attempt until the server channel closes. */
+    final AtomicInteger active = new AtomicInteger();
     private final AtomicLong total = new AtomicLong();
     private final AtomicLong connectFailures = new AtomicLong();
-    /** Sessions waiting in the backend's queue for this server in particular (stuck to it). */
+    /** Sessions waiting for this server in particular (sent here by a stick table); the queue's lock guards it. */
+    final BackendQueue.WaitList waiting = new BackendQueue.WaitList();
     private final AtomicInteger queued = new AtomicInteger();
-    /** Called after a slot frees or the server comes UP: the backend's queue may move. */
-    private volatile Runnable slotFreed = () -> { };
-    /** Sessions whose server channel is connected here, for {@code on-marked-down shutdown-sessions}. */
-    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<Attached> sessions = ConcurrentHashMap.newKeySet();
+    private volatile TrafficObserver observer = TrafficObserver.NONE;
     private volatile boolean up;
 
     Server(String backendName, ServerSettings settings, boolean initiallyUp) {
@@ -39,6 +69,7 @@ public final class Server {
         this.up = initiallyUp;
     }
 
+    @Override
     public String name() {
         return settings.name();
     }
@@ -52,11 +83,12 @@ public final class Server {
         return address;
     }
 
+    @Override
     public int weight() {
         return settings.weight();
     }
 
-    /** A backup server takes sessions only while no normal server of its backend is usable. */
+    @Override
     public boolean backup() {
         return settings.backup();
     }
@@ -66,17 +98,13 @@ public final class Server {
         return up;
     }
 
-    /** May take new sessions: UP and a weight above 0 (what HAProxy counts as usable). */
+    @Override
     public boolean usable() {
         return up && settings.weight() > 0;
     }
 
     void up(boolean nowUp) {
         up = nowUp;
-    }
-
-    void onSlotFreed(Runnable r) {
-        slotFreed = r;
     }
 
     /** The most sessions placed here at once; 0 = no limit. */
@@ -89,28 +117,10 @@ public final class Server {
         return settings.maxQueue();
     }
 
-    /** Whether a new session could be placed here now (below {@code max-connections}). */
+    @Override
     public boolean hasFreeSlot() {
         int max = settings.maxConnections();
         return max == 0 || active.get() < max;
-    }
-
-    /**
-     * Takes a connection slot if one is free: the check and the count are one atomic step, since
-     * sessions on every event loop compete for the last slot. Returns whether it was taken.
-     */
-    public boolean tryAcquire() {
-        int max = settings.maxConnections();
-        while (true) {
-            int n = active.get();
-            if (max > 0 && n >= max) {
-                return false;
-            }
-            if (active.compareAndSet(n, n + 1)) {
-                total.incrementAndGet();
-                return true;
-            }
-        }
     }
 
     /** Sessions waiting in the queue for this server in particular. */
@@ -122,44 +132,16 @@ public final class Server {
         queued.addAndGet(delta);
     }
 
-    /** A session's server channel is connected here. */
-    public void attach(Session session) {
-        sessions.add(session);
-    }
-
-    /** That session's server channel closed. */
-    public void detach(Session session) {
-        sessions.remove(session);
-    }
-
-    /** Sessions connected here now. */
-    public int connectedSessions() {
-        return sessions.size();
-    }
-
-    /**
-     * Ends every session connected here, each on its own event loop (where a session's state lives),
-     * logged as {@link Termination#SERVER_DOWN}. Returns how many were asked to end.
-     */
-    int shutdownSessions(String why) {
-        int n = 0;
-        for (Session session : sessions) {
-            session.client().eventLoop().execute(() -> session.end(Termination.SERVER_DOWN, why));
-            n++;
-        }
-        return n;
-    }
-
-    /** Sessions placed on this server that have not ended, counted from their connection attempt. */
+    /** Sessions placed here that have not given their slot back (connecting or connected). */
     public int activeSessions() {
         return active.get();
     }
 
     /**
      * What {@code leastconn} and {@code random} compare (relative to the weight): the sessions placed
-     * here plus those waiting in the queue for this server in particular, as HAProxy counts a
-     * server's queue. Sessions waiting for any server belong to no server yet.
+     * here plus those waiting for this server in particular, as HAProxy counts a server's queue.
      */
+    @Override
     public int load() {
         return active.get() + queued.get();
     }
@@ -168,27 +150,52 @@ public final class Server {
         return total.get();
     }
 
+    void counted() {
+        total.incrementAndGet();
+    }
+
     public long connectFailures() {
         return connectFailures.get();
     }
 
-    /**
-     * A session starts connecting here whatever the limit (tests and tools; sessions use
-     * {@link #tryAcquire()}); returns the active count including it.
-     */
-    public int acquire() {
-        total.incrementAndGet();
-        return active.incrementAndGet();
-    }
-
-    /** A session placed here ended or failed to connect: its slot may go to a waiting session. */
-    public void release() {
-        active.decrementAndGet();
-        slotFreed.run();
-    }
-
-    void connectFailed() {
+    /** A connection attempt here failed; the observer (the health check) hears of it. */
+    void connectFailed(String detail, boolean timeout) {
         connectFailures.incrementAndGet();
+        observer.failed(detail, timeout);
+    }
+
+    void connectSucceeded() {
+        observer.succeeded();
+    }
+
+    /** Who hears of the sessions' connection outcomes (the server's health check). */
+    public void observeWith(TrafficObserver o) {
+        observer = o;
+    }
+
+    /** A session's server channel is connected here. */
+    public void attach(Attached session) {
+        sessions.add(session);
+    }
+
+    /** That session's server channel closed. */
+    public void detach(Attached session) {
+        sessions.remove(session);
+    }
+
+    /** Sessions connected here now. */
+    public int connectedSessions() {
+        return sessions.size();
+    }
+
+    /** Asks every session connected here to end; returns how many were asked. */
+    int shutdownSessions(Termination reason, String why) {
+        int n = 0;
+        for (Attached session : sessions) {
+            session.shutdown(reason, why);
+            n++;
+        }
+        return n;
     }
 
     @Override

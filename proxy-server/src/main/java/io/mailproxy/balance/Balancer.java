@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import io.mailproxy.config.Balance;
 import io.mailproxy.config.HashType;
 import java.net.InetSocketAddress;
@@ -15,13 +14,13 @@ import java.util.Set;
  * <ul>
  *   <li>{@code roundrobin}: smooth weighted round robin ({@link RoundRobin});
  *   <li>{@code static-rr}: round robin over a weighted map of the usable servers ({@link StaticRoundRobin});
- *   <li>{@code leastconn}: the lowest {@link Server#load()} relative to weight ({@link LeastConn});
+ *   <li>{@code leastconn}: the lowest {@link Candidate#load()} relative to weight ({@link LeastConn});
  *   <li>{@code first}: the first usable server in configuration order ({@link First});
  *   <li>{@code source}: a hash of the client address, map-based or consistent ({@link Source});
  *   <li>{@code random}: the better of two weighted random draws ({@link RandomChoice}).
  * </ul>
  */
-public interface Balancer {
+public interface Balancer<S extends Candidate> {
 
     /**
      * The server for a new session from {@code client} among the usable ones (UP, weight above zero)
@@ -33,10 +32,10 @@ public interface Balancer {
      *               said); only {@code source} uses it, and falls back to round robin when it is null
      *               or unresolved
      */
-    Server pick(InetSocketAddress client, Set<Server> exclude);
+    S pick(InetSocketAddress client, Set<S> exclude);
 
     /** The balancer for {@code algorithm} over {@code servers}, using only the first usable backup. */
-    static Balancer of(Balance algorithm, List<Server> servers) {
+    static <S extends Candidate> Balancer<S> of(Balance algorithm, List<S> servers) {
         return of(algorithm, HashType.MAP_BASED, servers, false);
     }
 
@@ -45,16 +44,17 @@ public interface Balancer {
      * {@code hashType} is used by {@code source} only; {@code allBackups} spreads over every usable
      * backup instead of the first one.
      */
-    static Balancer of(Balance algorithm, HashType hashType, List<Server> servers, boolean allBackups) {
+    static <S extends Candidate> Balancer<S> of(Balance algorithm, HashType hashType, List<S> servers,
+                                                boolean allBackups) {
         return switch (algorithm) {
-            case ROUNDROBIN -> new RoundRobin(servers, allBackups);
-            case STATIC_RR -> new StaticRoundRobin(servers, allBackups);
-            case LEASTCONN -> new LeastConn(servers, allBackups);
-            case FIRST -> new First(servers, allBackups);
+            case ROUNDROBIN -> new RoundRobin<>(servers, allBackups);
+            case STATIC_RR -> new StaticRoundRobin<>(servers, allBackups);
+            case LEASTCONN -> new LeastConn<>(servers, allBackups);
+            case FIRST -> new First<>(servers, allBackups);
             case SOURCE -> hashType == HashType.CONSISTENT
-                    ? new Source.Consistent(servers, allBackups)
-                    : new Source.MapBased(servers, allBackups);
-            case RANDOM -> new RandomChoice(servers, allBackups);
+                    ? new Source.Consistent<>(servers, allBackups)
+                    : new Source.MapBased<>(servers, allBackups);
+            case RANDOM -> new RandomChoice<>(servers, allBackups);
         };
     }
 }

@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
@@ -13,20 +12,20 @@ import java.util.Set;
  *
  * <p>Stateless: reads only the servers' volatile states, hence no lock.
  */
-final class First implements Balancer {
+final class First<S extends Candidate> implements Balancer<S> {
 
-    private final List<Server> servers;
+    private final List<S> servers;
     private final boolean allBackups;
 
-    First(List<Server> servers, boolean allBackups) {
+    First(List<S> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
         this.allBackups = allBackups;
     }
 
     @Override
-    public Server pick(InetSocketAddress client, Set<Server> exclude) {
-        Tier tier = Tier.of(servers, allBackups);
-        for (Server s : servers) {
+    public S pick(InetSocketAddress client, Set<S> exclude) {
+        Tier<S> tier = Tier.of(servers, allBackups);
+        for (S s : servers) {
             if (tier.admits(s) && !exclude.contains(s) && s.hasFreeSlot()) {
                 return s;
             }

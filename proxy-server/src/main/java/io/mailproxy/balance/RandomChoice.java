@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
@@ -10,29 +9,29 @@ import java.util.random.RandomGenerator;
 
 /**
  * HAProxy's {@code random} (that is {@code random(2)}): draw two servers at random, each with a
- * probability proportional to its weight, and keep the one with the lower {@link Server#load()}
+ * probability proportional to its weight, and keep the one with the lower {@link Candidate#load()}
  * relative to its weight (the first drawn on a tie). "The power of two choices": nearly as even as
  * {@code leastconn}, without every event loop piling onto the same least loaded server, and with
  * no shared state between picks.
  *
  * <p>Lock-free: each pick draws from its own thread's generator.
  */
-final class RandomChoice implements Balancer {
+final class RandomChoice<S extends Candidate> implements Balancer<S> {
 
     /** HAProxy's default number of draws. */
     static final int DEFAULT_DRAWS = 2;
 
-    private final List<Server> servers;
+    private final List<S> servers;
     private final boolean allBackups;
     private final int draws;
     private final Supplier<RandomGenerator> random;
 
-    RandomChoice(List<Server> servers, boolean allBackups) {
+    RandomChoice(List<S> servers, boolean allBackups) {
         this(servers, allBackups, DEFAULT_DRAWS, ThreadLocalRandom::current);
     }
 
     /** With {@code draws} draws and the generator {@code random} gives (a seeded one in tests). */
-    RandomChoice(List<Server> servers, boolean allBackups, int draws, Supplier<RandomGenerator> random) {
+    RandomChoice(List<S> servers, boolean allBackups, int draws, Supplier<RandomGenerator> random) {
         if (draws < 1) {
             throw new IllegalArgumentException("draws must be at least 1");
         }
@@ -43,10 +42,10 @@ final class RandomChoice implements Balancer {
     }
 
     @Override
-    public Server pick(InetSocketAddress client, Set<Server> exclude) {
-        Tier tier = Tier.of(servers, allBackups);
+    public S pick(InetSocketAddress client, Set<S> exclude) {
+        Tier<S> tier = Tier.of(servers, allBackups);
         long total = 0;
-        for (Server s : servers) {
+        for (S s : servers) {
             if (tier.admits(s) && !exclude.contains(s)) {
                 total += s.weight();
             }
@@ -55,9 +54,9 @@ final class RandomChoice implements Balancer {
             return null;
         }
         RandomGenerator r = random.get();
-        Server best = null;
+        S best = null;
         for (int d = 0; d < draws; d++) {
-            Server s = draw(tier, exclude, r.nextLong(total));
+            S s = draw(tier, exclude, r.nextLong(total));
             // A server can change state between the two scans; then it is simply not drawn.
             if (s != null && (best == null || lighter(s, best))) {
                 best = s;
@@ -67,9 +66,9 @@ final class RandomChoice implements Balancer {
     }
 
     /** The server that the point {@code at} of the weight line [0, total) falls on. */
-    private Server draw(Tier tier, Set<Server> exclude, long at) {
+    private S draw(Tier<S> tier, Set<S> exclude, long at) {
         long rest = at;
-        for (Server s : servers) {
+        for (S s : servers) {
             if (tier.admits(s) && !exclude.contains(s)) {
                 rest -= s.weight();
                 if (rest < 0) {
@@ -81,7 +80,7 @@ final class RandomChoice implements Balancer {
     }
 
     /** a's load per weight unit below b's, compared without division. */
-    private static boolean lighter(Server a, Server b) {
+    private static boolean lighter(Candidate a, Candidate b) {
         return (long) a.load() * b.weight() < (long) b.load() * a.weight();
     }
 }

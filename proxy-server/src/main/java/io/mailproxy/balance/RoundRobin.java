@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
@@ -11,25 +10,25 @@ import java.util.Set;
  * "total weight" picks each server gets exactly its weight, and the picks of a heavy server are
  * spread out rather than bunched (the algorithm nginx uses).
  */
-final class RoundRobin implements Balancer {
+final class RoundRobin<S extends Candidate> implements Balancer<S> {
 
-    private final List<Server> servers;
+    private final List<S> servers;
     private final int[] credit;
     private final boolean allBackups;
 
-    RoundRobin(List<Server> servers, boolean allBackups) {
+    RoundRobin(List<S> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
         this.credit = new int[servers.size()];
         this.allBackups = allBackups;
     }
 
     @Override
-    public synchronized Server pick(InetSocketAddress client, Set<Server> exclude) {
+    public synchronized S pick(InetSocketAddress client, Set<S> exclude) {
         int total = 0;
         int best = -1;
-        Tier tier = Tier.of(servers, allBackups);
+        Tier<S> tier = Tier.of(servers, allBackups);
         for (int i = 0; i < servers.size(); i++) {
-            Server s = servers.get(i);
+            S s = servers.get(i);
             int weight = s.weight();
             if (!tier.admits(s) || exclude.contains(s)) {
                 continue;

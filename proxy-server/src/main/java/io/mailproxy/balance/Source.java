@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -19,20 +18,20 @@ import java.util.Set;
  * {@code UNKNOWN}) is balanced round robin, as HAProxy does. Servers already tried by the session
  * are skipped: map-based hashes over the others, consistent walks on to the next server on the ring.
  */
-abstract sealed class Source implements Balancer permits Source.MapBased, Source.Consistent {
+abstract sealed class Source<S extends Candidate> implements Balancer<S> permits Source.MapBased, Source.Consistent {
 
-    final List<Server> servers;
+    final List<S> servers;
     private final boolean allBackups;
-    private final RoundRobin fallback;
+    private final RoundRobin<S> fallback;
 
-    Source(List<Server> servers, boolean allBackups) {
+    Source(List<S> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
         this.allBackups = allBackups;
-        this.fallback = new RoundRobin(servers, allBackups);
+        this.fallback = new RoundRobin<>(servers, allBackups);
     }
 
     @Override
-    public final Server pick(InetSocketAddress client, Set<Server> exclude) {
+    public final S pick(InetSocketAddress client, Set<S> exclude) {
         InetAddress address = client == null ? null : client.getAddress();
         if (address == null) {
             return fallback.pick(client, exclude);
@@ -41,23 +40,23 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
     }
 
     /** The server for {@code hash} among those {@code tier} admits and not in {@code exclude}. */
-    abstract Server pick(long hash, Tier tier, Set<Server> exclude);
+    abstract S pick(long hash, Tier<S> tier, Set<S> exclude);
 
     /**
      * {@code hash-type = map-based}: the hash modulo the total weight of the admitted servers picks a
      * slot on the line of those servers, each as wide as its weight. Even, but when a server goes
      * DOWN, comes back or is added, most clients change server. Stateless, hence no lock.
      */
-    static final class MapBased extends Source {
+    static final class MapBased<S extends Candidate> extends Source<S> {
 
-        MapBased(List<Server> servers, boolean allBackups) {
+        MapBased(List<S> servers, boolean allBackups) {
             super(servers, allBackups);
         }
 
         @Override
-        Server pick(long hash, Tier tier, Set<Server> exclude) {
+        S pick(long hash, Tier<S> tier, Set<S> exclude) {
             long total = 0;
-            for (Server s : servers) {
+            for (S s : servers) {
                 if (tier.admits(s) && !exclude.contains(s)) {
                     total += s.weight();
                 }
@@ -66,7 +65,7 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
                 return null;
             }
             long rest = Long.remainderUnsigned(hash, total);
-            for (Server s : servers) {
+            for (S s : servers) {
                 if (tier.admits(s) && !exclude.contains(s)) {
                     rest -= s.weight();
                     if (rest < 0) {
@@ -76,7 +75,7 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
             }
             // A server went DOWN between the two scans: take the last admitted one rather than none.
             for (int i = servers.size() - 1; i >= 0; i--) {
-                Server s = servers.get(i);
+                S s = servers.get(i);
                 if (tier.admits(s) && !exclude.contains(s)) {
                     return s;
                 }
@@ -96,7 +95,7 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
      *
      * <p>The ring is built once (weights are fixed at start-up) and never changes, hence no lock.
      */
-    static final class Consistent extends Source {
+    static final class Consistent<S extends Candidate> extends Source<S> {
 
         /** HAProxy's {@code BE_WEIGHT_SCALE}: lb_chash.c gives a server {@code weight * 16} tree nodes. */
         static final int POINTS_PER_WEIGHT = 16;
@@ -106,12 +105,12 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
         /** {@code owners[i]}: the index in {@link #servers} of the server owning {@code points[i]}. */
         private final int[] owners;
 
-        Consistent(List<Server> servers, boolean allBackups) {
+        Consistent(List<S> servers, boolean allBackups) {
             super(servers, allBackups);
             record Point(long at, int owner) { }
             List<Point> ring = new ArrayList<>();
             for (int i = 0; i < this.servers.size(); i++) {
-                Server s = this.servers.get(i);
+                S s = this.servers.get(i);
                 for (int p = 0; p < s.weight() * POINTS_PER_WEIGHT; p++) {
                     ring.add(new Point(AddressHash.point(s.name(), p), i));
                 }
@@ -122,10 +121,10 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
         }
 
         @Override
-        Server pick(long hash, Tier tier, Set<Server> exclude) {
+        S pick(long hash, Tier<S> tier, Set<S> exclude) {
             if (tier.firstBackup() != null) {
                 // Only one server is admitted: no need to walk the ring for it.
-                Server only = tier.firstBackup();
+                S only = tier.firstBackup();
                 return exclude.contains(only) ? null : only;
             }
             if (servers.stream().noneMatch(s -> tier.admits(s) && !exclude.contains(s))) {
@@ -137,7 +136,7 @@ abstract sealed class Source implements Balancer permits Source.MapBased, Source
                 start = -start - 1;
             }
             for (int k = 0; k < n; k++) {
-                Server s = servers.get(owners[(start + k) % n]);
+                S s = servers.get(owners[(start + k) % n]);
                 if (tier.admits(s) && !exclude.contains(s)) {
                     return s;
                 }

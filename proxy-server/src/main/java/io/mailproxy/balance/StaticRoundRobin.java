@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.List;
@@ -16,9 +15,9 @@ import java.util.Set;
  * they differ once runtime weight changes and slow starts exist, which only {@code roundrobin}
  * will follow (as in HAProxy). Servers tried by this session are skipped on the map.
  */
-final class StaticRoundRobin implements Balancer {
+final class StaticRoundRobin<S extends Candidate> implements Balancer<S> {
 
-    private final List<Server> servers;
+    private final List<S> servers;
     private final boolean allBackups;
     /** Indexes into {@link #servers} of the servers the map was built for. */
     private int[] admitted = new int[0];
@@ -26,14 +25,14 @@ final class StaticRoundRobin implements Balancer {
     private int[] map = new int[0];
     private int position;
 
-    StaticRoundRobin(List<Server> servers, boolean allBackups) {
+    StaticRoundRobin(List<S> servers, boolean allBackups) {
         this.servers = List.copyOf(servers);
         this.allBackups = allBackups;
     }
 
     @Override
-    public synchronized Server pick(InetSocketAddress client, Set<Server> exclude) {
-        Tier tier = Tier.of(servers, allBackups);
+    public synchronized S pick(InetSocketAddress client, Set<S> exclude) {
+        Tier<S> tier = Tier.of(servers, allBackups);
         int[] now = new int[servers.size()];
         int n = 0;
         for (int i = 0; i < servers.size(); i++) {
@@ -48,7 +47,7 @@ final class StaticRoundRobin implements Balancer {
             position = 0;
         }
         for (int k = 0; k < map.length; k++) {
-            Server s = servers.get(map[position]);
+            S s = servers.get(map[position]);
             position = (position + 1) % map.length;
             if (!exclude.contains(s)) {
                 return s;

@@ -1,6 +1,5 @@
 package io.mailproxy.balance;
 
-import io.mailproxy.backend.Server;
 import java.util.List;
 
 /**
@@ -16,26 +15,26 @@ import java.util.List;
  * @param backups     whether the backups are in use (no normal server is usable)
  * @param firstBackup with backups in use and without {@code all-backups}: the one backup admitted
  */
-record Tier(boolean backups, Server firstBackup) {
+public record Tier<S extends Candidate>(boolean backups, S firstBackup) {
 
     /** The tier for {@code servers} (in configuration order) as they are now. */
-    static Tier of(List<Server> servers, boolean allBackups) {
-        Server first = null;
-        for (Server s : servers) {
+    public static <S extends Candidate> Tier<S> of(List<S> servers, boolean allBackups) {
+        S first = null;
+        for (S s : servers) {
             if (s.usable()) {
                 if (!s.backup()) {
-                    return new Tier(false, null);
+                    return new Tier<>(false, null);
                 }
                 if (first == null) {
                     first = s;
                 }
             }
         }
-        return new Tier(true, allBackups ? null : first);
+        return new Tier<>(true, allBackups ? null : first);
     }
 
     /** Whether {@code s} may take the next session. */
-    boolean admits(Server s) {
+    public boolean admits(Candidate s) {
         if (!s.usable() || s.backup() != backups) {
             return false;
         }

@@ -16,13 +16,15 @@ import java.util.Set;
  * @param stickTable     the stick table keeping each client address on one server, or null: none
  * @param redispatch     a session stuck to a server may make its last retry on another server
  * @param queueTimeout   the longest a session waits in the queue for a free connection slot
+ * @param greetingTimeout how long a connected server may take to send its first bytes, or null: not awaited
+ * @param serverFinTimeout after the client half-closed, or while closing, how long the server may stay silent
  */
 public record BackendSettings(String name, Balance balance, HashType hashType, SendProxy sendProxy, int retries,
                               Duration connectTimeout, List<ServerSettings> servers,
                               boolean allBackups, OnMarkedDown onMarkedDown, HealthCheckSettings healthCheck,
                               Set<ProxyV2Option> proxyV2Options,
                               io.mailproxy.stick.StickTableSettings stickTable, boolean redispatch,
-                              Duration queueTimeout) {
+                              Duration queueTimeout, Duration greetingTimeout, Duration serverFinTimeout) {
     public BackendSettings {
         servers = List.copyOf(servers);
         proxyV2Options = Set.copyOf(proxyV2Options);
@@ -30,6 +32,7 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
         Objects.requireNonNull(onMarkedDown, "onMarkedDown");
         Objects.requireNonNull(healthCheck, "healthCheck");
         Objects.requireNonNull(queueTimeout, "queueTimeout");
+        Objects.requireNonNull(serverFinTimeout, "serverFinTimeout");
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("a backend needs at least one server");
         }

@@ -273,7 +273,7 @@ public final class ConfigLoader {
             TlsEngine engine = enumValue(root, ROOT, "tls-engine", TlsEngine.class, TlsEngine.AUTO);
             int ioThreads = intIn(root, ROOT, "io-threads", 0, 4096, 0);
             IoTransport ioTransport = enumValue(root, ROOT, "io-transport", IoTransport.class, IoTransport.NIO);
-            Duration grace = duration(root, ROOT, "shutdown-grace", Duration.ZERO);
+            LogSettings log = new LogSettings(intIn(root, ROOT, "log.max-pending-lines", 1, 10_000_000, 10_000));
             int maxConnections = intIn(root, ROOT, "max-connections", 0, Integer.MAX_VALUE, 0);
 
             Map<String, StickTableSettings> stickTables = new LinkedHashMap<>();
@@ -304,7 +304,7 @@ public final class ConfigLoader {
                 problems.add(root.getValue("frontends").origin(), "mailproxy.frontends", "no frontend is configured");
             }
             checkDistinctBinds(frontends);
-            return new ProxySettings(file, engine, ioThreads, ioTransport, grace, frontends, backends, stickTables,
+            return new ProxySettings(file, engine, ioThreads, ioTransport, log, frontends, backends, stickTables,
                     maxConnections);
         }
 
@@ -350,10 +350,16 @@ public final class ConfigLoader {
                                 : "(known: " + String.join(", ", backendNames) + ")"));
             }
             TlsSettings tls = tls(c, path + ".tls", own.origin());
+            String protocolDefaults = ROOT + ".protocol-defaults." + protocol.configName();
             Duration idle = c.getIsNull("timeout.idle")
-                    ? duration(merged.getConfig(ROOT + ".protocol-defaults." + protocol.configName()),
-                            ROOT + ".protocol-defaults." + protocol.configName(), "idle-timeout", Duration.ofMinutes(31))
+                    ? duration(merged.getConfig(protocolDefaults), protocolDefaults, "idle-timeout", Duration.ofMinutes(31))
                     : positiveDuration(c, path, "timeout.idle");
+            Duration grace = c.getIsNull("shutdown-grace")
+                    ? duration(merged.getConfig(protocolDefaults), protocolDefaults, "shutdown-grace", Duration.ZERO)
+                    : duration(c, path, "shutdown-grace", Duration.ZERO);
+            Duration clientFin = positiveDuration(c, path, "timeout.client-fin");
+            int perSource = intIn(c, path, "max-connections-per-source", 0, Integer.MAX_VALUE, 0);
+            int ipv6Prefix = intIn(c, path, "source-ipv6-prefix", 1, 128, 64);
             AcceptProxySettings acceptProxy = acceptProxy(c, path + ".accept-proxy", (ConfigObject) own);
             int maxConnections = intIn(c, path, "max-connections", 0, Integer.MAX_VALUE, 0);
             RateLimit rateLimit = null;
@@ -368,10 +374,11 @@ public final class ConfigLoader {
                     }
                 }
             }
-            if (problemCount() != before || tls == null) {
+            if (problemCount() != before || tls == null || idle == null || clientFin == null) {
                 return null;
             }
-            return new FrontendSettings(name, bind, protocol, tls, backend, idle, acceptProxy, maxConnections, rateLimit);
+            return new FrontendSettings(name, bind, protocol, tls, backend, idle, acceptProxy, maxConnections, rateLimit,
+                    perSource, ipv6Prefix, clientFin, grace);
         }
 
         /** Null when the frontend takes no PROXY header. */
@@ -493,6 +500,9 @@ public final class ConfigLoader {
             Duration connect = positiveDuration(c, path, "timeout.connect");
             // HAProxy: without `timeout queue` the connect timeout bounds the wait in the queue too.
             Duration queue = c.getIsNull("timeout.queue") ? connect : positiveDuration(c, path, "timeout.queue");
+            Duration greeting = c.getIsNull("timeout.server-greeting") ? null
+                    : positiveDuration(c, path, "timeout.server-greeting");
+            Duration serverFin = positiveDuration(c, path, "timeout.server-fin");
             boolean redispatch = bool(c, path, "redispatch");
             boolean allBackups = bool(c, path, "all-backups");
             OnMarkedDown onMarkedDown = enumValue(c, path, "on-marked-down", OnMarkedDown.class, OnMarkedDown.NONE);
@@ -546,7 +556,8 @@ public final class ConfigLoader {
                 return null;
             }
             return new BackendSettings(name, balance, hashType, sendProxy, retries, connect, servers,
-                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy), stickTable, redispatch, queue);
+                    allBackups, onMarkedDown, healthCheck, proxyV2Options(c, path, sendProxy), stickTable, redispatch, queue,
+                    greeting, serverFin);
         }
 
         /** A backend's {@code health-check} section (already over the defaults); null after a problem. */
@@ -595,11 +606,13 @@ public final class ConfigLoader {
                 problems.add(c.getValue("helo-name").origin(), path + ".helo-name",
                         "\"" + heloName + "\" is not one printable word like \"mailproxy.example.com\"");
             }
+            boolean observe = enumValue(c, path, "observe", Observe.class, Observe.LAYER4) == Observe.LAYER4;
+            int errorLimit = intIn(c, path, "error-limit", 1, 1000, 10);
             if (problemCount() != before) {
                 return null;
             }
             return new HealthCheckSettings(type, interval, fastInterval, downInterval, rise, fall, timeout, sendProxy,
-                    tls, startUp, port, address, capabilities, heloName);
+                    tls, startUp, port, address, capabilities, heloName, observe, errorLimit);
         }
 
         /**
@@ -679,6 +692,9 @@ public final class ConfigLoader {
 
         /** {@code health-check.start}. */
         private enum InitialState { UP, DOWN }
+
+        /** {@code health-check.observe}. */
+        private enum Observe { NONE, LAYER4 }
 
         private boolean bool(Config c, String path, String key) {
             try {

@@ -25,11 +25,13 @@ import java.util.Objects;
  * @param address            the host to check instead of each server's own, or null
  * @param expectCapabilities capabilities the server must announce
  * @param heloName           the {@code EHLO}/{@code LHLO} name
+ * @param observe            sessions' connection failures count against the server (HAProxy's {@code observe layer4})
+ * @param errorLimit         consecutive observed failures that count as one failed check
  */
 public record HealthCheckSettings(Type type, Duration interval, Duration fastInterval, Duration downInterval,
                                   int rise, int fall, Duration timeout, CheckProxyHeader sendProxy, boolean tls,
                                   boolean startUp, Integer port, String address, List<String> expectCapabilities,
-                                  String heloName) {
+                                  String heloName, boolean observe, int errorLimit) {
 
     /** The check's protocol; {@link #NONE} turns checks off. */
     public enum Type {
@@ -63,6 +65,9 @@ public record HealthCheckSettings(Type type, Duration interval, Duration fastInt
         }
         if (address != null && address.isEmpty()) {
             throw new IllegalArgumentException("address is empty");
+        }
+        if (errorLimit < 1) {
+            throw new IllegalArgumentException("error-limit must be at least 1");
         }
         if (rise < 1 || fall < 1) {
             throw new IllegalArgumentException("rise and fall must be at least 1");

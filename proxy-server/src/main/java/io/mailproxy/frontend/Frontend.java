@@ -4,49 +4,36 @@ import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.config.AcceptProxySettings;
 import io.mailproxy.config.FrontendSettings;
-import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.limit.RateLimiter;
-import io.mailproxy.log.SessionLog;
-import io.mailproxy.log.Termination;
+import io.mailproxy.limit.SourceLimiter;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
-import io.mailproxy.relay.Session;
+import io.mailproxy.session.InboundAddresses;
+import io.mailproxy.session.PipelineNames;
+import io.mailproxy.session.Session;
+import io.mailproxy.session.SessionContext;
+import io.mailproxy.session.Sessions;
+import io.mailproxy.session.StartHandler;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A frontend at run time: builds each client's pipeline and counts its sessions. */
+/** A frontend at run time: makes each accepted connection a {@link Session} and builds its pipeline. */
 public final class Frontend extends ChannelInitializer<Channel> {
 
     private final FrontendSettings settings;
-    private final Backend backend;
     private final ServerTls tls;
-    private final BackendConnector connector;
-    private final ChannelGroup clients;
-    private final AtomicInteger processActive;
-    private final AtomicInteger active = new AtomicInteger();
-    /** The frontend's {@code rate-limit-per-source}, or null. */
-    private final RateLimiter rateLimiter;
+    private final SessionContext context;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
-                    ChannelGroup clients, AtomicInteger processActive) {
+                    AtomicInteger processActive, Sessions registry) {
         this.settings = settings;
-        this.backend = backend;
         this.tls = tls;
-        this.connector = connector;
-        this.clients = clients;
-        this.processActive = processActive;
-        this.rateLimiter = settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource());
-    }
-
-    /** The per-source connection rate limit, or null when the frontend has none. */
-    RateLimiter rateLimiter() {
-        return rateLimiter;
+        this.context = new SessionContext(settings, backend, connector, processActive, new AtomicInteger(),
+                settings.maxConnectionsPerSource() == 0 ? null : new SourceLimiter(settings.maxConnectionsPerSource()),
+                settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource()),
+                registry);
     }
 
     public FrontendSettings settings() {
@@ -54,69 +41,47 @@ public final class Frontend extends ChannelInitializer<Channel> {
     }
 
     public Backend backend() {
-        return backend;
+        return context.backend();
     }
 
     /** Sessions of this frontend that have not ended. */
     public int activeSessions() {
-        return active.get();
+        return context.frontendActive().get();
+    }
+
+    /** The per-source connection limit, or null when the frontend has none. */
+    public SourceLimiter sourceLimiter() {
+        return context.sources();
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        clients.add(ch);
+        Session session = new Session(ch, context);
         ChannelPipeline p = ch.pipeline();
         AcceptProxySettings acceptProxy = settings.acceptProxy();
         if (acceptProxy != null) {
-            AcceptProxyEvents events = new Events();
-            p.addLast(PipelineNames.PROXY_TRUST, new TrustedPeerFilter(acceptProxy, events));
+            p.addLast(PipelineNames.PROXY_TRUST, new TrustedPeerFilter(acceptProxy, session));
             p.addLast(PipelineNames.PROXY_DECODER, new ProxyProtocolDecoder(acceptProxy.maxHeaderSize()));
-            p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(acceptProxy, events));
+            p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(session, this::headerAccepted));
+            session.expectHeader(acceptProxy.timeout());
             return;
         }
-        addSessionHandlers(p, null);
+        addSessionHandlers(p, session, null);
     }
 
-    /** TLS, idle timeout and the session's start, at the end of {@code p}. */
-    private void addSessionHandlers(ChannelPipeline p, InboundAddresses inbound) {
+    /** The PROXY header is in: the session's own handlers follow, unless a per-source limit refuses it. */
+    private void headerAccepted(ChannelPipeline p, Session session, InboundAddresses addresses) {
+        session.headerReceived(addresses);
+        if (session.admitSource()) {
+            addSessionHandlers(p, session, addresses);
+        }
+    }
+
+    /** TLS and the session's start, at the end of {@code p}. */
+    private void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound) {
         if (tls != null) {
             p.addLast(PipelineNames.TLS, tls.newHandler());
         }
-        p.addLast(PipelineNames.IDLE, new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
-        p.addLast(PipelineNames.START, new StartHandler(this, connector, inbound));
-    }
-
-    /** The accept-proxy handlers' outcomes: a session begins, or one line says why not. */
-    private final class Events implements AcceptProxyEvents {
-        @Override
-        public void accepted(ChannelPipeline pipeline, InboundAddresses addresses) {
-            addSessionHandlers(pipeline, addresses);
-        }
-
-        @Override
-        public void refused(InetSocketAddress peer, long acceptedAtMillis, long elapsedMillis,
-                            Termination reason, String detail) {
-            // The connection never became a session (no counters moved), but it gets the same
-            // tcplog-shaped line, so that one connection is always one line.
-            SessionLog line = new SessionLog(peer, acceptedAtMillis, settings.name(), tls != null, backend.name(),
-                    null, -1, elapsedMillis, 0, 0, reason, processActive.get(), active.get(),
-                    backend.active().get(), 0, 0, detail);
-            if (reason == Termination.PROXY_EMPTY) {
-                SessionLog.LOGGER.info(line.format());
-            } else {
-                SessionLog.LOGGER.warning(line.format());
-            }
-        }
-    }
-
-    Session newSession(Channel client) {
-        Session session = new Session(client, settings.name(), tls != null, backend, processActive, active);
-        ConnectionGate.Slot slot = ConnectionGate.slotOf(client);
-        if (slot != null) {
-            // the connection's slot is the session's now: free once the session has ended and is logged
-            slot.ownedBySession();
-            session.onEnd(slot::release);
-        }
-        return session;
+        p.addLast(PipelineNames.START, new StartHandler(session, inbound));
     }
 }

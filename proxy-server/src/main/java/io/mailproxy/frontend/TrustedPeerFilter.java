@@ -2,6 +2,7 @@ package io.mailproxy.frontend;
 
 import io.mailproxy.config.AcceptProxySettings;
 import io.mailproxy.log.Termination;
+import io.mailproxy.session.Session;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -19,12 +20,12 @@ import java.net.InetSocketAddress;
 final class TrustedPeerFilter extends ChannelInboundHandlerAdapter {
 
     private final AcceptProxySettings settings;
-    private final AcceptProxyEvents events;
+    private final Session session;
     private boolean rejected;
 
-    TrustedPeerFilter(AcceptProxySettings settings, AcceptProxyEvents events) {
+    TrustedPeerFilter(AcceptProxySettings settings, Session session) {
         this.settings = settings;
-        this.events = events;
+        this.session = session;
     }
 
     @Override
@@ -36,9 +37,8 @@ final class TrustedPeerFilter extends ChannelInboundHandlerAdapter {
             return;
         }
         rejected = true;
-        events.refused(peer, System.currentTimeMillis(), 0, Termination.UNTRUSTED_PEER,
+        session.headerFailed(Termination.UNTRUSTED_PEER,
                 peer.getAddress().getHostAddress() + " is not in accept-proxy.trusted-networks");
-        ctx.close();
     }
 
     @Override

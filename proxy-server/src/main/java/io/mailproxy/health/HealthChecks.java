@@ -47,8 +47,22 @@ public final class HealthChecks implements AutoCloseable {
             for (Server server : backend.servers()) {
                 CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), hc.tls(),
                         hc.sendProxy(), hc.timeout(), hc.expectCapabilities(), hc.heloName());
-                healths.put(server, new ServerHealth(backend.name(), server.name(), spec, hc.schedule(), checker,
-                        listener));
+                ServerHealth health = new ServerHealth(backend.name(), server.name(), spec, hc.schedule(), checker,
+                        listener);
+                healths.put(server, health);
+                if (hc.observe()) {
+                    server.observeWith(new Server.TrafficObserver() {
+                        @Override
+                        public void failed(String detail, boolean timeout) {
+                            health.observeError(detail, timeout, hc.errorLimit());
+                        }
+
+                        @Override
+                        public void succeeded() {
+                            health.observeSuccess();
+                        }
+                    });
+                }
             }
         }
         return new HealthChecks(healths);

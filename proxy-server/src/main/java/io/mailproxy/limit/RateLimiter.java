@@ -1,10 +1,7 @@
 package io.mailproxy.limit;
 
 import io.mailproxy.config.RateLimit;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,6 +10,9 @@ import java.util.function.LongSupplier;
 /**
  * A frontend's {@code rate-limit-per-source}: at most {@code connections} accepted connections per
  * client address within any sliding {@code window}.
+ *
+ * <p>Sources are {@link SourceKey}s: IPv4-mapped addresses count as IPv4, IPv6 addresses may be
+ * grouped by prefix.
  *
  * <p>Exact, not estimated: each address keeps the times of its last {@code connections} accepted
  * connections in a ring (grown on demand, so a client that connects rarely keeps one or two); a new
@@ -58,14 +58,18 @@ public final class RateLimiter {
     }
 
     /** Records a new connection from {@code source} and says whether it is within the limit. */
-    public boolean tryAcquire(InetAddress source) {
-        InetAddress key = canonical(source);
-        Segment segment = segments[Math.floorMod(key.hashCode() * 0x9E3779B9, SEGMENTS)];
+    public boolean tryAcquire(SourceKey source) {
+        Segment segment = segments[Math.floorMod(source.hashCode() * 0x9E3779B9, SEGMENTS)];
         long now = nanoClock.getAsLong();
         synchronized (segment) {
-            Ring ring = segment.computeIfAbsent(key, k -> new Ring());
+            Ring ring = segment.computeIfAbsent(source, k -> new Ring());
             return ring.tryAdd(now, connections, windowNanos);
         }
+    }
+
+    /** {@link #tryAcquire(SourceKey)} for one whole address (IPv6 not grouped by prefix). */
+    public boolean tryAcquire(InetAddress source) {
+        return tryAcquire(SourceKey.of(source, 128));
     }
 
     /** Addresses tracked now (at most the bound given at construction). */
@@ -77,25 +81,6 @@ public final class RateLimiter {
             }
         }
         return n;
-    }
-
-    /** ::ffff:a.b.c.d is a.b.c.d: the same client on a dual-stack listener. */
-    static InetAddress canonical(InetAddress a) {
-        if (a instanceof Inet6Address) {
-            byte[] b = a.getAddress();
-            boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
-            for (int i = 0; i < 10 && mapped; i++) {
-                mapped = b[i] == 0;
-            }
-            if (mapped) {
-                try {
-                    return (Inet4Address) InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16));
-                } catch (UnknownHostException e) {
-                    throw new IllegalStateException("4 bytes are an IPv4 address", e);
-                }
-            }
-        }
-        return a;
     }
 
     /** The accepted connections' times of one address, oldest at {@code next} once full. */
@@ -124,7 +109,7 @@ public final class RateLimiter {
     }
 
     /** An access-ordered map that forgets its least recently seen address beyond its capacity. */
-    private static final class Segment extends LinkedHashMap<InetAddress, Ring> {
+    private static final class Segment extends LinkedHashMap<SourceKey, Ring> {
         private static final long serialVersionUID = 1L;
         private final int capacity;
 
@@ -134,7 +119,7 @@ public final class RateLimiter {
         }
 
         @Override
-        protected boolean removeEldestEntry(Map.Entry<InetAddress, Ring> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<SourceKey, Ring> eldest) {
             return size() > capacity;
         }
     }

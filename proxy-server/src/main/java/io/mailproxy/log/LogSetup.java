@@ -1,6 +1,7 @@
 package io.mailproxy.log;
 
 import java.io.PrintStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -11,11 +12,11 @@ import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.logging.StreamHandler;
 
 /**
  * Logging for the program: one line per event on standard output, with no stack traces (the
- * cause's message is appended instead). Netty's own loggers report warnings and worse only.
+ * cause's message is appended instead), written by a thread of its own so that a slow output never
+ * holds up an event loop. Netty's own loggers report warnings and worse only.
  */
 public final class LogSetup {
 
@@ -51,30 +52,47 @@ public final class LogSetup {
         }
     }
 
-    /** Replaces the JDK's default console handler with the one-line format. */
+    /** Replaces the JDK's default console handler with the one-line format, written asynchronously. */
     public static void install(PrintStream out) {
+        install(out, DEFAULT_MAX_PENDING_LINES);
+    }
+
+    /** The lines that may wait to be written when the configuration does not say. */
+    public static final int DEFAULT_MAX_PENDING_LINES = 10_000;
+
+    private static volatile AsyncLineHandler handler;
+
+    /**
+     * Replaces the JDK's default console handler with the one-line format; a thread of its own writes
+     * the lines, at most {@code maxPendingLines} waiting (see {@link AsyncLineHandler}).
+     */
+    public static synchronized void install(PrintStream out, int maxPendingLines) {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        Handler handler = new StreamHandler(out, new OneLine()) {
-            @Override
-            public synchronized void publish(LogRecord record) {
-                super.publish(record);
-                flush();
-            }
-
-            @Override
-            public synchronized void close() {
-                // Never close the process's standard output: only flush it.
-                flush();
-            }
-        };
-        handler.setLevel(Level.ALL);
-        root.addHandler(handler);
+        AsyncLineHandler h = new AsyncLineHandler(out, new OneLine(), maxPendingLines);
+        h.setLevel(Level.ALL);
+        root.addHandler(h);
         root.setLevel(Level.INFO);
         Logger.getLogger("io.netty").setLevel(Level.WARNING);
         if (LogManager.getLogManager() instanceof KeepLogManager keep) {
             keep.configured();
         }
+        handler = h;
+    }
+
+    /**
+     * Waits up to {@code timeout} for the lines logged so far to be written (the output may be
+     * stalled: then they are given up). Returns whether every line was written.
+     */
+    public static boolean drain(Duration timeout) {
+        AsyncLineHandler h = handler;
+        return h == null || h.drain(timeout);
+    }
+
+    /** Lines dropped because the output did not keep up, since {@link #install}. */
+    public static long droppedLines() {
+        AsyncLineHandler h = handler;
+        return h == null ? 0 : h.dropped();
     }
 
     /** {@code 2026-11-21T10:15:02.114+01:00 INFO mailproxy.session: <message>[: cause]}. */

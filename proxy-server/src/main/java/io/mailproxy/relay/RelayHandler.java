@@ -1,11 +1,11 @@
 package io.mailproxy.relay;
 
-import io.mailproxy.log.Termination;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -14,18 +14,15 @@ import io.netty.util.ReferenceCountUtil;
 /**
  * Copies what one side reads to the other side, with backpressure: when the other side's outbound
  * buffer passes its high water mark, that side's writability event turns reading off here, and on
- * again below the low mark. Writes are flushed once per read batch, not per buffer.
- *
- * <p>Half-close: a client that shuts down its output (FIN) has it passed on to the server, whose
- * answers still flow back; a server that shuts down its output ends the session once what it sent
- * has been flushed to the client (mail servers speak last before they close).
+ * again below the low mark. Writes are flushed once per read batch, not per buffer. What the events
+ * mean (FIN, close, error, idle) is the {@link RelaySession}'s to decide.
  */
 public final class RelayHandler extends ChannelInboundHandlerAdapter {
 
-    private final Session session;
+    private final RelaySession session;
     private final Side side;
 
-    public RelayHandler(Session session, Side side) {
+    public RelayHandler(RelaySession session, Side side) {
         this.session = session;
         this.side = side;
     }
@@ -37,11 +34,7 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (side == Side.CLIENT) {
-            session.countFromClient(buf.readableBytes());
-        } else {
-            session.countToClient(buf.readableBytes());
-        }
+        session.relayed(side, buf);
         peer.write(buf, peer.voidPromise());
     }
 
@@ -60,6 +53,26 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
             setReading(peer, ctx.channel().isWritable());
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            session.inputShutdown(side);
+        } else if (evt instanceof IdleStateEvent idle) {
+            session.idle(side, idle);
+        }
+        ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        session.closed(side);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        session.failed(side, cause);
     }
 
     /**
@@ -85,28 +98,9 @@ public final class RelayHandler extends ChannelInboundHandlerAdapter {
         ch.config().setAutoRead(on);
     }
 
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            Channel peer = session.peer(side);
-            if (side == Side.CLIENT && peer instanceof DuplexChannel duplex && peer.isActive()) {
-                shutdownOutputAfterWrites(duplex);
-            } else {
-                session.end(Termination.NORMAL, null);
-            }
-        } else if (evt instanceof IdleStateEvent) {
-            session.end(Termination.IDLE_TIMEOUT, null);
-        }
-        ReferenceCountUtil.release(evt);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        session.end(Termination.NORMAL, null);
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        session.end(side == Side.CLIENT ? Termination.CLIENT_ABORT : Termination.SERVER_ABORT, Reasons.of(cause));
+    /** Bytes written to {@code ch} and not yet taken by the socket; 0 for a closed channel. */
+    public static long pendingBytes(Channel ch) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 }

@@ -2,21 +2,22 @@ package io.mailproxy.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.balance.Balancer;
 import io.mailproxy.config.Balance;
 import io.mailproxy.config.HostPort;
 import io.mailproxy.config.ServerSettings;
-import java.util.ArrayList;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The backend queue on its own: order, bounds, removal, redispatch; grants are recorded, not run. */
+/** The backend queue on its own: admission, hand-off order, bounds, cancellation, redispatch. */
 class BackendQueueTest {
-
-    private final List<String> grants = new ArrayList<>();
 
     private static Server server(String name, int maxConnections, int maxQueue) {
         return new Server("b", new ServerSettings(name, HostPort.parse("127.0.0.1:1"), 1, false, maxConnections, maxQueue), true);
@@ -24,34 +25,71 @@ class BackendQueueTest {
 
     private static BackendQueue queue(boolean redispatch, Server... servers) {
         List<Server> list = List.of(servers);
-        BackendQueue q = new BackendQueue(list, Balancer.of(Balance.LEASTCONN, list), redispatch);
-        for (Server s : servers) {
-            s.onSlotFreed(q::dispatch);
-        }
-        return q;
+        return new BackendQueue("b", list, Balancer.of(Balance.LEASTCONN, list), false, redispatch);
     }
 
-    private BackendQueue.Waiter waiter(String name, Server target) {
-        return new BackendQueue.Waiter(target, null, Set.of(), (w, s) -> grants.add(name + "->" + s.name()));
+    private static BackendQueue.Admission admit(BackendQueue q, Server target) {
+        return admit(q, target, Set.of());
+    }
+
+    private static BackendQueue.Admission admit(BackendQueue q, Server target, Set<Server> exclude) {
+        return q.admit(target, null, exclude, ImmediateEventExecutor.INSTANCE);
+    }
+
+    private static BackendQueue.Slot granted(BackendQueue.Admission a) {
+        return assertInstanceOf(BackendQueue.Granted.class, a).slot();
+    }
+
+    private static BackendQueue.Waiter queued(BackendQueue.Admission a) {
+        return assertInstanceOf(BackendQueue.Queued.class, a).waiter();
+    }
+
+    /** The slot a waiter was given, or null while it waits. */
+    private static BackendQueue.Slot slotOf(BackendQueue.Waiter w) {
+        return w.grant().isSuccess() ? w.grant().getNow() : null;
     }
 
     @Test
     void waitersAreServedInArrivalOrderAsSlotsFree() {
         Server s1 = server("s1", 1, 0);
         BackendQueue q = queue(true, s1);
-        assertTrue(s1.tryAcquire());
-        assertFalse(s1.tryAcquire(), "full");
-        for (String n : List.of("a", "b", "c")) {
-            assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter(n, null)));
-        }
-        assertEquals(List.of(), grants, "no slot yet");
-        s1.release();
-        assertEquals(List.of("a->s1"), grants);
-        s1.release();
-        s1.release();
-        assertEquals(List.of("a->s1", "b->s1", "c->s1"), grants);
+        BackendQueue.Slot first = granted(admit(q, null));
+        BackendQueue.Waiter a = queued(admit(q, null));
+        BackendQueue.Waiter b = queued(admit(q, null));
+        BackendQueue.Waiter c = queued(admit(q, null));
+        assertNull(slotOf(a), "no slot yet");
+        first.release();
+        assertSame(s1, slotOf(a).server());
+        assertNull(slotOf(b));
+        slotOf(a).release();
+        slotOf(b).release();
+        assertSame(s1, slotOf(c).server());
         assertEquals(0, q.size());
         assertEquals(1, s1.activeSessions(), "each grant took the slot that freed");
+        slotOf(c).release();
+        assertEquals(0, s1.activeSessions());
+    }
+
+    @Test
+    void aFreedSlotGoesToTheWaiterNeverToANewcomer() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        BackendQueue.Slot first = granted(admit(q, null));
+        BackendQueue.Waiter waiting = queued(admit(q, null));
+        first.release();
+        assertSame(s1, slotOf(waiting).server());
+        queued(admit(q, null));
+        assertEquals(1, s1.activeSessions());
+    }
+
+    /** Negative control: with nobody waiting, a freed slot is free for the next newcomer. */
+    @Test
+    void withNobodyWaitingAFreedSlotIsFree() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        granted(admit(q, null)).release();
+        assertEquals(0, s1.activeSessions());
+        granted(admit(q, null));
     }
 
     @Test
@@ -59,11 +97,11 @@ class BackendQueueTest {
         Server s1 = server("s1", 1, 0);
         Server s2 = server("s2", 1, 0);
         BackendQueue q = queue(true, s1, s2);
-        s1.tryAcquire();
-        s2.tryAcquire();
-        q.offer(waiter("a", null));
-        s2.release();
-        assertEquals(List.of("a->s2"), grants);
+        granted(admit(q, s1));
+        BackendQueue.Slot onS2 = granted(admit(q, s2));
+        BackendQueue.Waiter a = queued(admit(q, null));
+        onS2.release();
+        assertSame(s2, slotOf(a).server());
     }
 
     @Test
@@ -71,27 +109,56 @@ class BackendQueueTest {
         Server s1 = server("s1", 1, 0);
         Server s2 = server("s2", 1, 0);
         BackendQueue q = queue(true, s1, s2);
-        s1.tryAcquire();
-        s2.tryAcquire();
-        q.offer(waiter("sticky", s1));
-        q.offer(waiter("any", null));
-        s2.release();
-        assertEquals(List.of("any->s2"), grants, "s2's slot goes to the first waiter that may use it");
+        BackendQueue.Slot onS1 = granted(admit(q, s1));
+        BackendQueue.Slot onS2 = granted(admit(q, s2));
+        BackendQueue.Waiter sticky = queued(admit(q, s1));
+        BackendQueue.Waiter any = queued(admit(q, null));
         assertEquals(1, s1.queued());
         assertEquals(2, s1.load(), "leastconn counts the session waiting for s1");
-        s1.release();
-        assertEquals(List.of("any->s2", "sticky->s1"), grants);
+        onS2.release();
+        assertSame(s2, slotOf(any).server(), "s2's slot goes to the first waiter that may use it");
+        assertNull(slotOf(sticky));
+        onS1.release();
+        assertSame(s1, slotOf(sticky).server());
         assertEquals(0, s1.queued());
+    }
+
+    @Test
+    void theOlderOfTheServersAndTheBackendsHeadWaiterGoesFirst() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        BackendQueue.Slot onS1 = granted(admit(q, null));
+        BackendQueue.Waiter any = queued(admit(q, null));
+        BackendQueue.Waiter sticky = queued(admit(q, s1));
+        onS1.release();
+        assertSame(s1, slotOf(any).server(), "it came first");
+        slotOf(any).release();
+        assertSame(s1, slotOf(sticky).server());
+    }
+
+    @Test
+    void aWaiterThatTriedAServerIsSkippedForThatServersSlot() {
+        Server s1 = server("s1", 1, 0);
+        Server s2 = server("s2", 1, 0);
+        BackendQueue q = queue(true, s1, s2);
+        BackendQueue.Slot onS1 = granted(admit(q, s1));
+        granted(admit(q, s2));
+        BackendQueue.Waiter retry = queued(admit(q, null, Set.of(s1)));
+        BackendQueue.Waiter fresh = queued(admit(q, null));
+        onS1.release();
+        assertNull(slotOf(retry), "it already tried s1");
+        assertSame(s1, slotOf(fresh).server());
     }
 
     @Test
     void maxQueueBoundsAServersQueue() {
         Server s1 = server("s1", 1, 2);
         BackendQueue q = queue(true, s1);
-        s1.tryAcquire();
-        assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter("a", s1)));
-        assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter("b", s1)));
-        assertEquals(BackendQueue.Admission.FULL, q.offer(waiter("c", s1)));
+        granted(admit(q, s1));
+        queued(admit(q, s1));
+        queued(admit(q, s1));
+        BackendQueue.Refused full = assertInstanceOf(BackendQueue.Refused.class, admit(q, s1));
+        assertEquals(BackendQueue.Refusal.QUEUE_FULL, full.refusal());
         assertEquals(2, q.size());
     }
 
@@ -100,12 +167,13 @@ class BackendQueueTest {
         Server s1 = server("s1", 1, 2);
         Server s2 = server("s2", 1, 3);
         BackendQueue q = queue(true, s1, s2);
-        s1.tryAcquire();
-        s2.tryAcquire();
+        granted(admit(q, null));
+        granted(admit(q, null));
         for (int i = 0; i < 5; i++) {
-            assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter("w" + i, null)), "waiter " + i);
+            queued(admit(q, null));
         }
-        assertEquals(BackendQueue.Admission.FULL, q.offer(waiter("w5", null)));
+        assertEquals(BackendQueue.Refusal.QUEUE_FULL,
+                assertInstanceOf(BackendQueue.Refused.class, admit(q, null)).refusal());
     }
 
     /** Negative control: max-queue 0 is no limit. */
@@ -113,38 +181,38 @@ class BackendQueueTest {
     void maxQueueZeroIsUnlimited() {
         Server s1 = server("s1", 1, 0);
         BackendQueue q = queue(true, s1);
-        s1.tryAcquire();
+        granted(admit(q, s1));
         for (int i = 0; i < 1000; i++) {
-            assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter("w" + i, i % 2 == 0 ? null : s1)));
+            queued(admit(q, i % 2 == 0 ? null : s1));
         }
+        assertEquals(1000, q.size());
     }
 
     @Test
-    void aRemovedWaiterIsNotServedAndARemovalAfterTheGrantFails() {
+    void aCancelledWaiterIsNotServedAndACancellationAfterTheGrantFails() {
         Server s1 = server("s1", 1, 0);
         BackendQueue q = queue(true, s1);
-        s1.tryAcquire();
-        BackendQueue.Waiter a = waiter("a", null);
-        BackendQueue.Waiter b = waiter("b", s1);
-        q.offer(a);
-        q.offer(b);
-        assertTrue(q.remove(a), "its timeout expired");
-        assertFalse(q.remove(a));
-        s1.release();
-        assertEquals(List.of("b->s1"), grants);
-        assertFalse(q.remove(b), "already granted: the timeout lost the race");
+        BackendQueue.Slot onS1 = granted(admit(q, null));
+        BackendQueue.Waiter a = queued(admit(q, null));
+        BackendQueue.Waiter b = queued(admit(q, s1));
+        assertTrue(q.cancel(a), "its timeout expired");
+        assertFalse(q.cancel(a));
+        onS1.release();
+        assertNull(slotOf(a));
+        assertSame(s1, slotOf(b).server());
+        assertFalse(q.cancel(b), "already granted: the timeout lost the race");
         assertEquals(0, s1.queued());
+        assertEquals(0, q.size());
     }
 
     @Test
     void aWaiterReportsTheSessionsAheadOfIt() {
         Server s1 = server("s1", 1, 0);
         BackendQueue q = queue(true, s1);
-        s1.tryAcquire();
-        q.offer(waiter("a", s1));
-        q.offer(waiter("b", null));
-        BackendQueue.Waiter c = waiter("c", s1);
-        q.offer(c);
+        granted(admit(q, s1));
+        queued(admit(q, s1));
+        queued(admit(q, null));
+        BackendQueue.Waiter c = queued(admit(q, s1));
         assertEquals(1, c.serverAhead());
         assertEquals(2, c.backendAhead());
     }
@@ -154,12 +222,14 @@ class BackendQueueTest {
         Server s1 = server("s1", 1, 0);
         Server s2 = server("s2", 1, 0);
         BackendQueue q = queue(true, s1, s2);
-        s1.tryAcquire();
-        s2.tryAcquire();
-        q.offer(waiter("sticky", s1));
+        granted(admit(q, s1));
+        BackendQueue.Slot onS2 = granted(admit(q, s2));
+        BackendQueue.Waiter sticky = queued(admit(q, s1));
         s1.up(false);
-        s2.release();
-        assertEquals(List.of("sticky->s2"), grants);
+        q.stateChanged();
+        assertEquals(0, s1.queued());
+        onS2.release();
+        assertSame(s2, slotOf(sticky).server());
     }
 
     /** Negative control: without redispatch it keeps waiting for its server. */
@@ -168,36 +238,78 @@ class BackendQueueTest {
         Server s1 = server("s1", 1, 0);
         Server s2 = server("s2", 1, 0);
         BackendQueue q = queue(false, s1, s2);
-        s1.tryAcquire();
-        s2.tryAcquire();
-        q.offer(waiter("sticky", s1));
+        granted(admit(q, s1));
+        BackendQueue.Slot onS2 = granted(admit(q, s2));
+        BackendQueue.Waiter sticky = queued(admit(q, s1));
         s1.up(false);
-        s2.release();
-        assertEquals(List.of(), grants);
+        q.stateChanged();
+        onS2.release();
+        assertNull(slotOf(sticky));
         assertEquals(1, q.size());
     }
 
     @Test
-    void aFreeSlotIsGrantedAtOnceOnOffer() {
-        Server s1 = server("s1", 1, 0);
-        BackendQueue q = queue(true, s1);
-        // the caller found no slot, then the slot freed before it enqueued: no lost wake-up
-        assertEquals(BackendQueue.Admission.QUEUED, q.offer(waiter("late", null)));
-        assertEquals(List.of("late->s1"), grants);
+    void aServerComingUpServesTheWaitersInOrder() {
+        Server s1 = server("s1", 2, 0);
+        Server s2 = server("s2", 1, 0);
+        s1.up(false);
+        BackendQueue q = queue(true, s1, s2);
+        granted(admit(q, null));
+        BackendQueue.Waiter a = queued(admit(q, null));
+        BackendQueue.Waiter b = queued(admit(q, null));
+        BackendQueue.Waiter c = queued(admit(q, null));
+        s1.up(true);
+        q.stateChanged();
+        assertSame(s1, slotOf(a).server());
+        assertSame(s1, slotOf(b).server());
+        assertNull(slotOf(c), "s1 has two slots");
     }
 
     @Test
-    void tryAcquireStopsAtMaxConnections() {
+    void waitersNoServerIsLeftForAreRefused() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        granted(admit(q, null));
+        BackendQueue.Waiter a = queued(admit(q, null));
+        s1.up(false);
+        q.stateChanged();
+        assertInstanceOf(BackendQueue.NoServerLeft.class, a.grant().cause());
+        assertEquals(0, q.size());
+    }
+
+    @Test
+    void aSessionWithNoUsableServerIsRefusedAtOnce() {
+        Server s1 = server("s1", 1, 0);
+        s1.up(false);
+        BackendQueue q = queue(true, s1);
+        assertEquals(BackendQueue.Refusal.NO_SERVER,
+                assertInstanceOf(BackendQueue.Refused.class, admit(q, null)).refusal());
+    }
+
+    @Test
+    void maxConnectionsIsKeptAndZeroIsUnlimited() {
         Server s1 = server("s1", 3, 0);
-        assertTrue(s1.tryAcquire());
-        assertTrue(s1.tryAcquire());
-        assertTrue(s1.tryAcquire());
-        assertFalse(s1.tryAcquire());
+        BackendQueue q = queue(true, s1);
+        for (int i = 0; i < 3; i++) {
+            granted(admit(q, s1));
+        }
+        queued(admit(q, s1));
         assertFalse(s1.hasFreeSlot());
         Server unlimited = server("u", 0, 0);
+        BackendQueue u = queue(true, unlimited);
         for (int i = 0; i < 100; i++) {
-            assertTrue(unlimited.tryAcquire());
+            granted(admit(u, null));
         }
         assertTrue(unlimited.hasFreeSlot());
+    }
+
+    @Test
+    void aSlotIsGivenBackOnce() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        BackendQueue.Slot slot = granted(admit(q, null));
+        slot.release();
+        slot.release();
+        assertEquals(0, s1.activeSessions());
     }
 }

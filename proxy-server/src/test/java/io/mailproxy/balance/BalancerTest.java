@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.backend.Backend;
+import io.mailproxy.backend.Load;
 import io.mailproxy.backend.Server;
 import io.mailproxy.config.Balance;
 import io.mailproxy.config.ConfigLoader;
@@ -61,7 +62,7 @@ class BalancerTest {
         return backend.servers();
     }
 
-    private static String names(Balancer balancer, int picks) {
+    private static String names(Balancer<Server> balancer, int picks) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < picks; i++) {
             b.append(balancer.pick(null, Set.of()).name());
@@ -74,7 +75,7 @@ class BalancerTest {
     @Test
     void roundRobinHonoursWeightsExactly() throws Exception {
         List<Server> servers = servers(Balance.ROUNDROBIN, 1, 3);
-        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers);
+        Balancer<Server> rr = Balancer.of(Balance.ROUNDROBIN, servers);
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 1000; i++) {
             counts.merge(rr.pick(null, Set.of()).name(), 1, Integer::sum);
@@ -85,7 +86,7 @@ class BalancerTest {
     @Test
     void roundRobinInterleavesSmoothly() throws Exception {
         // nginx's example: weights 5, 1, 1 give a a b a c a a, not a a a a a b c.
-        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 5, 1, 1));
+        Balancer<Server> rr = Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 5, 1, 1));
         assertEquals("aabacaa".repeat(3), names(rr, 21));
         // With 1:3, every window of four consecutive picks holds exactly one a.
         String seq = names(Balancer.of(Balance.ROUNDROBIN, servers(Balance.ROUNDROBIN, 1, 3)), 400);
@@ -108,7 +109,7 @@ class BalancerTest {
     @ParameterizedTest
     @EnumSource(Balance.class)
     void weightZeroIsNeverPicked(Balance balance) throws Exception {
-        Balancer b = Balancer.of(balance, servers(balance, 0, 1, 0, 2));
+        Balancer<Server> b = Balancer.of(balance, servers(balance, 0, 1, 0, 2));
         Set<String> picked = ConcurrentHashMap.newKeySet();
         for (int i = 0; i < 100; i++) {
             picked.add(b.pick(client(i), Set.of()).name());
@@ -122,7 +123,7 @@ class BalancerTest {
     @EnumSource(Balance.class)
     void excludedServersAreSkipped(Balance balance) throws Exception {
         List<Server> servers = servers(balance, 1, 1, 1);
-        Balancer b = Balancer.of(balance, servers);
+        Balancer<Server> b = Balancer.of(balance, servers);
         Server a = servers.get(0);
         Server c = servers.get(2);
         for (int i = 0; i < 20; i++) {
@@ -144,14 +145,14 @@ class BalancerTest {
         List<Server> servers = servers(Balance.LEASTCONN, 1, 3);
         Server a = servers.get(0);
         Server b = servers.get(1);
-        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
-        a.acquire();
-        b.acquire();
-        b.acquire();
+        Balancer<Server> lc = Balancer.of(Balance.LEASTCONN, servers);
+        Load.add(a);
+        Load.add(b);
+        Load.add(b);
         // a: 1 session per weight unit; b: 2/3.
         assertSame(b, lc.pick(null, Set.of()));
-        b.acquire();
-        b.acquire();
+        Load.add(b);
+        Load.add(b);
         // b: 4/3 per unit, more than a's 1.
         assertSame(a, lc.pick(null, Set.of()));
         assertSame(a, lc.pick(null, Set.of()));
@@ -160,9 +161,9 @@ class BalancerTest {
     @Test
     void leastConnFillsInProportionToWeight() throws Exception {
         List<Server> servers = servers(Balance.LEASTCONN, 1, 3);
-        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
+        Balancer<Server> lc = Balancer.of(Balance.LEASTCONN, servers);
         for (int i = 0; i < 400; i++) {
-            lc.pick(null, Set.of()).acquire();
+            Load.add(lc.pick(null, Set.of()));
         }
         assertEquals(100, servers.get(0).activeSessions(), 1);
         assertEquals(300, servers.get(1).activeSessions(), 1);
@@ -174,7 +175,7 @@ class BalancerTest {
         assertEquals("abcabcabc", names(Balancer.of(Balance.LEASTCONN, servers(Balance.LEASTCONN, 1, 1, 1)), 9));
         // Negative control: a loaded server leaves the rotation.
         List<Server> servers = servers(Balance.LEASTCONN, 1, 1, 1);
-        servers.get(1).acquire();
+        Load.add(servers.get(1));
         assertEquals("acacac", names(Balancer.of(Balance.LEASTCONN, servers), 6));
     }
 
@@ -193,7 +194,7 @@ class BalancerTest {
     @Test
     void staticRoundRobinRebuildsItsMapWhenAServerGoesDownAndComesBack() throws Exception {
         Backend backend = backend("static-rr", 1, 1, 2);
-        Balancer b = backend.balancer();
+        Balancer<Server> b = backend.balancer();
         backend.markUp(backend.server("c"), false);
         // c's share goes to a and b evenly, not all to the server after it on the old map.
         assertEquals("ab".repeat(6), names(b, 12));
@@ -210,7 +211,7 @@ class BalancerTest {
     @Test
     void firstTakesTheFirstUsableServerWhateverTheWeights() throws Exception {
         Backend backend = backend("first", 1, 256, 3);
-        Balancer b = backend.balancer();
+        Balancer<Server> b = backend.balancer();
         assertEquals("aaaaaaaaaa", names(b, 10));
         backend.markUp(backend.server("a"), false);
         assertEquals("bbbbb", names(b, 5));
@@ -226,9 +227,9 @@ class BalancerTest {
     @Test
     void firstIgnoresLoad() throws Exception {
         List<Server> servers = servers(Balance.FIRST, 1, 1);
-        Balancer b = Balancer.of(Balance.FIRST, servers);
+        Balancer<Server> b = Balancer.of(Balance.FIRST, servers);
         for (int i = 0; i < 50; i++) {
-            b.pick(client(i), Set.of()).acquire();
+            Load.add(b.pick(client(i), Set.of()));
         }
         assertEquals(50, servers.get(0).activeSessions());
         assertEquals(0, servers.get(1).activeSessions());
@@ -239,7 +240,7 @@ class BalancerTest {
     @Test
     void randomSplitsAnIdlePoolByWeight() throws Exception {
         List<Server> servers = servers(Balance.RANDOM, 1, 3);
-        Balancer b = new RandomChoice(servers, false, RandomChoice.DEFAULT_DRAWS, seeded(7));
+        Balancer<Server> b = new RandomChoice<>(servers, false, RandomChoice.DEFAULT_DRAWS, seeded(7));
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < 4000; i++) {
             counts.merge(b.pick(client(i), Set.of()).name(), 1, Integer::sum);
@@ -263,9 +264,9 @@ class BalancerTest {
     void randomPrefersTheLessLoadedRelativeToWeight() throws Exception {
         List<Server> servers = servers(Balance.RANDOM, 1, 1);
         for (int i = 0; i < 10; i++) {
-            servers.get(0).acquire();
+            Load.add(servers.get(0));
         }
-        Balancer b = new RandomChoice(servers, false, RandomChoice.DEFAULT_DRAWS, seeded(3));
+        Balancer<Server> b = new RandomChoice<>(servers, false, RandomChoice.DEFAULT_DRAWS, seeded(3));
         int toLoaded = 0;
         for (int i = 0; i < 1000; i++) {
             toLoaded += b.pick(client(i), Set.of()) == servers.get(0) ? 1 : 0;
@@ -277,9 +278,9 @@ class BalancerTest {
     /** Max minus min of the sessions held by four equal servers after 4,000 picks with {@code draws}. */
     private int spreadOfLongSessions(int draws) throws Exception {
         List<Server> servers = servers(Balance.RANDOM, 1, 1, 1, 1);
-        Balancer b = new RandomChoice(servers, false, draws, seeded(11));
+        Balancer<Server> b = new RandomChoice<>(servers, false, draws, seeded(11));
         for (int i = 0; i < 4000; i++) {
-            b.pick(client(i), Set.of()).acquire();
+            Load.add(b.pick(client(i), Set.of()));
         }
         IntSummaryStatistics stats = servers.stream().mapToInt(Server::activeSessions).summaryStatistics();
         return stats.getMax() - stats.getMin();
@@ -313,7 +314,7 @@ class BalancerTest {
     @Test
     void roundRobinIsExactUnderConcurrentPicks() throws Exception {
         List<Server> servers = servers(Balance.ROUNDROBIN, 1, 3);
-        Balancer rr = Balancer.of(Balance.ROUNDROBIN, servers);
+        Balancer<Server> rr = Balancer.of(Balance.ROUNDROBIN, servers);
         Map<Server, AtomicLong> counts = new ConcurrentHashMap<>();
         runConcurrently(8, 10_000, () -> counts.computeIfAbsent(rr.pick(null, Set.of()), s -> new AtomicLong()).incrementAndGet());
         // 80,000 picks are 20,000 full rounds of 1 + 3: a lost update would break the exact split.
@@ -324,7 +325,7 @@ class BalancerTest {
     @Test
     void staticRoundRobinIsExactUnderConcurrentPicks() throws Exception {
         List<Server> servers = servers(Balance.STATIC_RR, 1, 3);
-        Balancer rr = Balancer.of(Balance.STATIC_RR, servers);
+        Balancer<Server> rr = Balancer.of(Balance.STATIC_RR, servers);
         Map<Server, AtomicLong> counts = new ConcurrentHashMap<>();
         runConcurrently(8, 10_000, () -> counts.computeIfAbsent(rr.pick(null, Set.of()), s -> new AtomicLong()).incrementAndGet());
         assertEquals(20_000, counts.get(servers.get(0)).get());
@@ -336,13 +337,13 @@ class BalancerTest {
     @EnumSource(value = Balance.class, names = {"FIRST", "SOURCE", "RANDOM"})
     void lockFreeBalancersNeverFailUnderConcurrentPicks(Balance balance) throws Exception {
         List<Server> servers = servers(balance, 1, 2, 1);
-        Balancer b = Balancer.of(balance, servers);
+        Balancer<Server> b = Balancer.of(balance, servers);
         java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
         runConcurrently(8, 5_000, () -> {
             Server s = b.pick(client(n.incrementAndGet()), Set.of());
             assertNotNull(s);
-            s.acquire();
-            s.release();
+            Load.add(s);
+            Load.remove(s);
         });
         assertEquals(40_000, servers.stream().mapToLong(Server::totalSessions).sum());
     }
@@ -350,12 +351,12 @@ class BalancerTest {
     @Test
     void leastConnUnderConcurrentPicksNeverReturnsNullAndBalances() throws Exception {
         List<Server> servers = servers(Balance.LEASTCONN, 1, 1, 2);
-        Balancer lc = Balancer.of(Balance.LEASTCONN, servers);
+        Balancer<Server> lc = Balancer.of(Balance.LEASTCONN, servers);
         runConcurrently(8, 5_000, () -> {
             Server s = lc.pick(null, Set.of());
             assertNotNull(s);
-            s.acquire();
-            s.release();
+            Load.add(s);
+            Load.remove(s);
         });
         for (Server s : servers) {
             assertEquals(0, s.activeSessions(), s.name());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.backend.Backend;
+import io.mailproxy.backend.Load;
 import io.mailproxy.backend.Server;
 import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.config.ConfigLoader;
@@ -103,7 +104,7 @@ class TieredBalancingTest {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (int i = 0; i < 30; i++) {
             Server s = b.balancer().pick(null, Set.of());
-            s.acquire(); // sessions stay open: leastconn sees them
+            Load.add(s); // sessions stay open: leastconn sees them
             counts.merge(s.name(), 1, Integer::sum);
         }
         assertEquals(Map.of("s1", 20, "s3", 10), counts);
@@ -213,8 +214,8 @@ class TieredBalancingTest {
         Set<String> names = new java.util.TreeSet<>();
         for (int i = 0; i < 200; i++) {
             Server s = b.balancer().pick(client(i), exclude);
-            s.acquire();
-            s.release();
+            Load.add(s);
+            Load.remove(s);
             names.add(s.name());
         }
         return names;
@@ -236,8 +237,8 @@ class TieredBalancingTest {
         for (int i = 0; i < n; i++) {
             Server s = b.balancer().pick(null, Set.of());
             // leastconn: the session ends at once, so only the round-robin tie-break decides
-            s.acquire();
-            s.release();
+            Load.add(s);
+            Load.remove(s);
             counts.merge(s.name(), 1, Integer::sum);
         }
         return counts;

@@ -1,6 +1,7 @@
 package io.mailproxy.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.mailproxy.mail.MailProtocol;
@@ -80,8 +81,12 @@ class ConfigLoaderTest {
         ProxySettings s = load("mailproxy { frontends { f { bind = [\"127.0.0.1:10143\"], backend = pool } }\n" + BACKEND + "}");
         assertEquals(TlsEngine.AUTO, s.tlsEngine());
         assertEquals(0, s.ioThreads());
-        assertEquals(Duration.ZERO, s.shutdownGrace());
+        assertEquals(10_000, s.log().maxPendingLines());
         FrontendSettings f = s.frontends().get("f");
+        assertEquals(Duration.ZERO, f.shutdownGrace(), "IMAP's protocol default");
+        assertEquals(Duration.ofSeconds(30), f.clientFinTimeout());
+        assertEquals(0, f.maxConnectionsPerSource());
+        assertEquals(64, f.sourceIpv6Prefix());
         assertEquals(MailProtocol.IMAP, f.protocol());
         assertEquals(TlsMode.NONE, f.tls().mode());
         assertEquals(List.of("TLSv1.3", "TLSv1.2"), f.tls().protocols());
@@ -90,6 +95,10 @@ class ConfigLoaderTest {
         assertEquals(Balance.LEASTCONN, b.balance());
         assertEquals(SendProxy.V2_SSL, b.sendProxy());
         assertEquals(3, b.retries());
+        assertEquals(Duration.ofSeconds(10), b.greetingTimeout());
+        assertEquals(Duration.ofSeconds(30), b.serverFinTimeout());
+        assertTrue(b.healthCheck().observe());
+        assertEquals(10, b.healthCheck().errorLimit());
         assertEquals(Duration.ofSeconds(5), b.connectTimeout());
         assertEquals(1, b.servers().get(0).weight());
         assertEquals(new HostPort("127.0.0.1", 20143), b.servers().get(0).address());

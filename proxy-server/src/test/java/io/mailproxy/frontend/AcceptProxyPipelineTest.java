@@ -11,6 +11,10 @@ import io.mailproxy.log.Termination;
 import io.mailproxy.proxyprotocol.ProxyHeader;
 import io.mailproxy.proxyprotocol.ProxyHeaderEncoder;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
+import io.mailproxy.session.InboundAddresses;
+import io.mailproxy.session.Session;
+import io.mailproxy.session.SessionContext;
+import io.mailproxy.session.SessionFixtures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -38,17 +42,41 @@ class AcceptProxyPipelineTest {
     private static final AcceptProxySettings SETTINGS = new AcceptProxySettings(
             List.of(Cidr.parse("10.0.0.0/8"), Cidr.parse("2001:db8::/32")), Duration.ofSeconds(3), 4096, true);
 
-    /** An EmbeddedChannel whose addresses are real ones; registered only once the fields are set. */
+    /** One context for every connection: what the session needs of a frontend and backend. */
+    private static final SessionContext CONTEXT;
+
+    static {
+        try {
+            CONTEXT = SessionFixtures.context(java.nio.file.Files.createTempDirectory("accept-proxy"), """
+                    frontends { f { bind = ["127.0.0.1:10993"], backend = pool } }
+                    backends { pool { servers = [ { name = dc1, address = "127.0.0.1:20143" } ] } }
+                    """);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * An EmbeddedChannel whose addresses are real ones, with a session and the accept-proxy handlers
+     * as {@link Frontend} installs them; registered only once the fields are set.
+     */
     private static final class Socket extends EmbeddedChannel {
         private final InetSocketAddress remote;
+        final Session session;
 
         Socket(InetSocketAddress remote, Events events) throws Exception {
-            super(false, false,
-                    new TrustedPeerFilter(SETTINGS, events),
-                    new ProxyProtocolDecoder(SETTINGS.maxHeaderSize()),
-                    new AcceptProxyHandler(SETTINGS, events));
+            super(false, false);
             this.remote = remote;
+            this.session = new Session(this, CONTEXT);
+            events.session = session;
+            pipeline().addLast(new TrustedPeerFilter(SETTINGS, session),
+                    new ProxyProtocolDecoder(SETTINGS.maxHeaderSize()),
+                    new AcceptProxyHandler(session, (p, s, a) -> {
+                        s.headerReceived(a);
+                        events.accepted(p, a);
+                    }));
             register();
+            session.expectHeader(SETTINGS.timeout());
         }
 
         @Override
@@ -66,13 +94,12 @@ class AcceptProxyPipelineTest {
     }
 
     /** Records outcomes; on a header it adds a handler that keeps whatever bytes follow. */
-    private static final class Events implements AcceptProxyEvents {
-        final List<Refusal> refused = new ArrayList<>();
+    private static final class Events {
+        Session session;
         InboundAddresses accepted;
         final StringBuilder after = new StringBuilder();
 
-        @Override
-        public void accepted(ChannelPipeline pipeline, InboundAddresses addresses) {
+        void accepted(ChannelPipeline pipeline, InboundAddresses addresses) {
             accepted = addresses;
             pipeline.addLast("session", new ChannelInboundHandlerAdapter() {
                 @Override
@@ -84,10 +111,10 @@ class AcceptProxyPipelineTest {
             });
         }
 
-        @Override
-        public void refused(InetSocketAddress peer, long acceptedAtMillis, long elapsedMillis, Termination reason,
-                            String detail) {
-            refused.add(new Refusal(peer, reason, detail));
+        /** The session's ending, once it has ended without a header. */
+        List<Refusal> refused() {
+            return session.termination() == null ? List.of()
+                    : List.of(new Refusal(session.clientAddress(), session.termination(), session.detail()));
         }
     }
 
@@ -102,11 +129,11 @@ class AcceptProxyPipelineTest {
         assertFalse(ch.isOpen());
         assertNull(ch.readOutbound());
         assertEquals(List.of(new Refusal(new InetSocketAddress("192.0.2.9", 5555), Termination.UNTRUSTED_PEER,
-                "192.0.2.9 is not in accept-proxy.trusted-networks")), events.refused);
+                "192.0.2.9 is not in accept-proxy.trusted-networks")), events.refused());
         // Nothing further is reported for the same connection, even after the header timeout.
         ch.advanceTimeBy(10, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
-        assertEquals(1, events.refused.size());
+        assertEquals(1, events.refused().size());
         assertFalse(ch.finishAndReleaseAll());
     }
 
@@ -117,7 +144,7 @@ class AcceptProxyPipelineTest {
         Socket ch = new Socket(new InetSocketAddress(java.net.Inet6Address.getByAddress(null, mapped, null), 6000), events);
         assertTrue(ch.isOpen());
         assertNull(ch.pipeline().get(TrustedPeerFilter.class));
-        assertTrue(events.refused.isEmpty());
+        assertTrue(events.refused().isEmpty());
         assertFalse(ch.finishAndReleaseAll());
     }
 
@@ -135,7 +162,7 @@ class AcceptProxyPipelineTest {
         ch.advanceTimeBy(10, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
         assertTrue(ch.isOpen());
-        assertTrue(events.refused.isEmpty());
+        assertTrue(events.refused().isEmpty());
         assertNull(ch.readOutbound());
         assertFalse(ch.finishAndReleaseAll());
     }
@@ -188,7 +215,7 @@ class AcceptProxyPipelineTest {
         ch.runScheduledPendingTasks();
         assertFalse(ch.isOpen());
         assertEquals(List.of(new Refusal(BALANCER, Termination.PROXY_TIMEOUT,
-                "PRX_TIMEOUT: no complete PROXY header within 3000ms")), events.refused);
+                "PRX_TIMEOUT: no complete PROXY header within 3000ms")), events.refused());
         assertNull(events.accepted);
         assertNull(ch.readOutbound());
         assertFalse(ch.finishAndReleaseAll());
@@ -200,9 +227,9 @@ class AcceptProxyPipelineTest {
         Socket ch = new Socket(BALANCER, events);
         ch.writeInbound(bytes("PROXY TCP4 203.0.113.05 198.51.100.1 51000 993\r\n"));
         assertFalse(ch.isOpen());
-        assertEquals(1, events.refused.size(), events.refused.toString());
-        assertEquals(Termination.PROXY_INVALID, events.refused.get(0).reason());
-        assertTrue(events.refused.get(0).detail().startsWith("PRX_BAD_ADDR: "), events.refused.get(0).detail());
+        assertEquals(1, events.refused().size(), events.refused().toString());
+        assertEquals(Termination.PROXY_INVALID, events.refused().get(0).reason());
+        assertTrue(events.refused().get(0).detail().startsWith("PRX_BAD_ADDR: "), events.refused().get(0).detail());
         assertNull(events.accepted);
         assertNull(ch.readOutbound());
         assertFalse(ch.finishAndReleaseAll());
@@ -214,9 +241,9 @@ class AcceptProxyPipelineTest {
         Socket ch = new Socket(BALANCER, events);
         ch.writeInbound(bytes("a LOGIN alice secret\r\n"));
         assertFalse(ch.isOpen());
-        assertEquals(Termination.PROXY_INVALID, events.refused.get(0).reason());
-        assertTrue(events.refused.get(0).detail().startsWith("PRX_NOT_HDR: "), events.refused.get(0).detail());
-        assertEquals(1, events.refused.size());
+        assertEquals(Termination.PROXY_INVALID, events.refused().get(0).reason());
+        assertTrue(events.refused().get(0).detail().startsWith("PRX_NOT_HDR: "), events.refused().get(0).detail());
+        assertEquals(1, events.refused().size());
         assertFalse(ch.finishAndReleaseAll());
     }
 
@@ -226,9 +253,9 @@ class AcceptProxyPipelineTest {
         Socket ch = new Socket(BALANCER, events);
         ch.close();
         ch.runPendingTasks();
-        assertEquals(1, events.refused.size(), events.refused.toString());
-        assertEquals(Termination.PROXY_EMPTY, events.refused.get(0).reason());
-        assertTrue(events.refused.get(0).detail().startsWith("PRX_EMPTY: "));
+        assertEquals(1, events.refused().size(), events.refused().toString());
+        assertEquals(Termination.PROXY_EMPTY, events.refused().get(0).reason());
+        assertTrue(events.refused().get(0).detail().startsWith("PRX_EMPTY: "));
         assertFalse(ch.finishAndReleaseAll());
     }
 
@@ -239,7 +266,7 @@ class AcceptProxyPipelineTest {
         ch.writeInbound(bytes("PROXY TCP4 "));
         ch.close();
         ch.runPendingTasks();
-        assertEquals(List.of(Termination.PROXY_TRUNCATED), events.refused.stream().map(Refusal::reason).toList());
+        assertEquals(List.of(Termination.PROXY_TRUNCATED), events.refused().stream().map(Refusal::reason).toList());
         assertFalse(ch.finishAndReleaseAll());
     }
 }

@@ -87,7 +87,7 @@ class RateLimiterTest {
         byte[] mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 9};
         // Java itself turns ::ffff:a.b.c.d into an Inet4Address; an Inet6Address built by hand is not
         InetAddress v6 = java.net.Inet6Address.getByAddress(null, mapped, -1);
-        assertEquals(ip("192.0.2.9"), RateLimiter.canonical(v6));
+        assertEquals(SourceKey.of(ip("192.0.2.9"), 64), SourceKey.of(v6, 64));
         assertTrue(r.tryAcquire(ip("192.0.2.9")));
         assertFalse(r.tryAcquire(v6));
     }

@@ -120,6 +120,8 @@ final class Loopback {
                       } }
                       backends { pool {
                         send-proxy = none
+                        # these scripted backends do not greet: relay from the connect
+                        timeout.server-greeting = null
                         servers = [ { name = s1, address = "127.0.0.1:%d" } ]
                       } }
                     }

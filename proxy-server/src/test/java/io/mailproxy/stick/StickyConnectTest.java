@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Backend;
-import io.mailproxy.backend.BackendConnector;
+import io.mailproxy.backend.Dispatch;
 import io.mailproxy.config.ConfigLoader;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -102,7 +102,7 @@ class StickyConnectTest {
         String client = "127.0.0.20";
         String first = session(client, s.imapPort);
         String other = first.equals("dc1") ? "dc2" : "dc1";
-        Logger logger = Logger.getLogger(BackendConnector.class.getName());
+        Logger logger = Logger.getLogger(Dispatch.class.getName());
         Level level = logger.getLevel();
         List<String> fine = new CopyOnWriteArrayList<>();
         Handler capture = new Handler() {

@@ -1,4 +1,4 @@
-package io.mailproxy.relay;
+package io.mailproxy.log;
 
 /** Turns an exception into the short detail a log line carries (never a stack trace). */
 public final class Reasons {

@@ -1,4 +1,4 @@
-package io.mailproxy.frontend;
+package io.mailproxy.session;
 
 /**
  * Names of the client pipeline's handlers, in pipeline order. A frontend with accept-proxy starts
@@ -6,10 +6,10 @@ package io.mailproxy.frontend;
  * <ol>
  *   <li>{@link #PROXY_TRUST}: closes a peer outside the trusted networks, then removes itself;</li>
  *   <li>{@link #PROXY_DECODER}: decodes the one PROXY header, then removes itself;</li>
- *   <li>{@link #PROXY_ACCEPT}: header timeout and errors; on a header adds the handlers below;</li>
+ *   <li>{@link #PROXY_ACCEPT}: reports the header (or why there is none) to the session and adds the handlers below;</li>
  *   <li>{@link #TLS}: the SNI handler, which becomes the {@code SslHandler} (implicit TLS only);</li>
- *   <li>{@link #IDLE}: closes a session silent in both directions for the idle timeout;</li>
- *   <li>{@link #START}: waits for TLS, connects the server, then replaces itself with {@link #RELAY};</li>
+ *   <li>{@link #IDLE}: the idle and send-stall timer, added when the relay starts;</li>
+ *   <li>{@link #START}: reports the handshake, finds a server, then replaces itself with {@link #RELAY};</li>
  *   <li>{@link #RELAY}: copies bytes to the server.</li>
  * </ol>
  */

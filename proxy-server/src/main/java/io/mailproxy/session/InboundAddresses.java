@@ -1,4 +1,4 @@
-package io.mailproxy.frontend;
+package io.mailproxy.session;
 
 import io.mailproxy.proxyprotocol.ProxyCommand;
 import io.mailproxy.proxyprotocol.ProxyHeader;
@@ -13,14 +13,14 @@ import java.net.InetSocketAddress;
  *     socket's local address in the same cases
  * @param header the header as received (its TLVs may be passed on)
  */
-record InboundAddresses(InetSocketAddress client, InetSocketAddress destination, ProxyHeader header) {
+public record InboundAddresses(InetSocketAddress client, InetSocketAddress destination, ProxyHeader header) {
 
     /**
      * The addresses a session uses after {@code header} arrived on a socket between {@code peer}
      * and {@code local}. LOCAL (a balancer's own health check) and headers without IP addresses
      * keep the socket's, as HAProxy and Dovecot do.
      */
-    static InboundAddresses of(ProxyHeader header, InetSocketAddress peer, InetSocketAddress local) {
+    public static InboundAddresses of(ProxyHeader header, InetSocketAddress peer, InetSocketAddress local) {
         if (header.command() == ProxyCommand.LOCAL || header.sourceAddress() == null
                 || header.destinationAddress() == null) {
             return new InboundAddresses(peer, local, header);
