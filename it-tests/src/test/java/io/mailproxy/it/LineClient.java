@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * A blocking client for the line protocols (IMAP, POP3, LMTP) that reads bytes exactly as they
  * came, so that literals can be compared byte for byte.
  */
-final class LineClient implements Closeable {
+class LineClient implements Closeable {
 
     /** An IMAP line that announces a literal: {@code ... {1234}} at its end. */
     private static final Pattern LITERAL = Pattern.compile("\\{(\\d+)}$");
@@ -90,7 +90,11 @@ final class LineClient implements Closeable {
     }
 
     void send(String line) throws IOException {
-        byte[] bytes = (line + "\r\n").getBytes(StandardCharsets.UTF_8);
+        write((line + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Bytes as they are (a PROXY header, say). */
+    void write(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
         bytesSent += bytes.length;

@@ -5,7 +5,8 @@ import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
+import io.mailproxy.dovecot.DovecotPorts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,6 +29,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * every retry is spent. The negative controls use the same frontends' settings in front of a
  * running Dovecot, whose greeting the client reads instead.
  */
+@Tag("dovecot")
 class NoServerTest {
 
     private static final Duration LOG_WAIT = Duration.ofSeconds(10);
@@ -43,16 +46,16 @@ class NoServerTest {
 
     @BeforeAll
     static void start() {
-        dovecot = Dovecot.start(Dovecot.Options.builder().name("it-noserver").build());
+        dovecot = Dovecot.start("it-noserver");
         var cert = ProxyFixture.certificate(dir);
         tls = Clients.trusting(cert);
         String t = ProxyFixture.implicitTls(cert);
         StringBuilder frontends = new StringBuilder();
         StringBuilder backends = new StringBuilder();
         String down = ProxyFixture.server("s1", FreePorts.closed()) + ", " + ProxyFixture.server("s2", FreePorts.closed());
-        Dovecot.Ports dc = dovecot.ports();
+        DovecotPorts dc = dovecot.ports();
         for (String protocol : new String[] {"imap", "pop3", "lmtp"}) {
-            int up = protocol.equals("imap") ? dc.imapHaproxy() : protocol.equals("pop3") ? dc.pop3Haproxy() : dc.lmtpHaproxy();
+            int up = dc.haproxy(protocol);
             for (String state : new String[] {"down", "up"}) {
                 String name = protocol + "-" + state;
                 int port = FreePorts.next();

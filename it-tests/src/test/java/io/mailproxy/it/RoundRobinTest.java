@@ -5,7 +5,7 @@ import static io.mailproxy.it.Clients.CLIENT_IP;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code balance = roundrobin} over two real Dovecot instances: consecutive IMAPS logins through
  * mailproxy alternate between them, as each Dovecot's own log shows.
  */
+@Tag("dovecot")
 class RoundRobinTest {
 
     private static final Duration LOG_WAIT = Duration.ofSeconds(10);
@@ -41,8 +43,8 @@ class RoundRobinTest {
 
     @BeforeAll
     static void start() {
-        dc1 = Dovecot.start(Dovecot.Options.builder().name("it-rr1").build());
-        dc2 = Dovecot.start(Dovecot.Options.builder().name("it-rr2").build());
+        dc1 = Dovecot.start("it-rr1");
+        dc2 = Dovecot.start("it-rr2");
         var cert = ProxyFixture.certificate(dir);
         tls = Clients.trusting(cert);
         even = FreePorts.next();
@@ -131,8 +133,8 @@ class RoundRobinTest {
 
     /** Login lines of this run (by user prefix, from the client's address) in dc1's and dc2's logs. */
     private static List<Long> loginCounts(String prefix, long expectDc1, long expectDc2) {
-        Pattern login = Pattern.compile("imap-login: Info: Login: user=<" + prefix + "-\\d+>, method=PLAIN, rip="
-                + Pattern.quote(CLIENT_IP) + ",");
+        Pattern login = Pattern.compile(dc1.version().loginMatching("imap", prefix + "-\\d+").pattern()
+                + "method=PLAIN, rip=" + Pattern.quote(CLIENT_IP) + ",");
         // Wait for what is expected, then count: a surplus line would show up in the count.
         dc1.awaitLogCount(login, expectDc1, LOG_WAIT);
         dc2.awaitLogCount(login, expectDc2, LOG_WAIT);

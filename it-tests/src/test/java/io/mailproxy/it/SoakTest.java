@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.log.LogCapture;
 import io.mailproxy.tls.GeneratedCertificate;
@@ -64,9 +64,8 @@ class SoakTest {
     @Test
     void everySessionEndsLogsOnceAndGivesBackWhatItHeld() throws Exception {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        Dovecot dc1 = Dovecot.start(Dovecot.Options.builder().name("soak1").build());
-        Dovecot dc2 = Dovecot.start(Dovecot.Options.builder().name("soak2").build());
-        Dovecot[] restarted = new Dovecot[1];
+        Dovecot dc1 = Dovecot.start("soak1");
+        Dovecot dc2 = Dovecot.start("soak2");
         GeneratedCertificate cert = ProxyFixture.certificate(dir);
         int imaps = FreePorts.next();
         int imap = FreePorts.next();
@@ -123,9 +122,7 @@ class SoakTest {
             }
             // A Dovecot stopped in the middle, then started again on the same ports.
             assertTrue(halfway.await(5, TimeUnit.MINUTES));
-            Dovecot.Ports ports = dc2.ports();
-            dc2.close();
-            restarted[0] = Dovecot.start(Dovecot.Options.builder().name("soak2").ports(ports).build());
+            dc2.restart();
             for (Future<?> run : runs) {
                 run.get(10, TimeUnit.MINUTES);
             }
@@ -178,9 +175,6 @@ class SoakTest {
         } finally {
             dc1.close();
             dc2.close();
-            if (restarted[0] != null) {
-                restarted[0].close();
-            }
         }
     }
 

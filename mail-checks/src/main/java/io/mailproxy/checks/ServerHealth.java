@@ -44,6 +44,8 @@ public final class ServerHealth {
     private final java.util.concurrent.atomic.AtomicInteger trafficErrors = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean up;
     private volatile CheckResult lastResult;
+    /** Written on the event loop only; volatile for readers elsewhere. */
+    private volatile long results;
     private volatile EventLoop loop;
     private volatile boolean stopped;
     private int health;
@@ -147,6 +149,15 @@ public final class ServerHealth {
         return lastResult;
     }
 
+    /**
+     * How many check results have been counted so far. Read while a transition is logged (on the
+     * event loop), it is the number of the result that caused it: tests count checks with it
+     * instead of measuring time.
+     */
+    public long results() {
+        return results;
+    }
+
     /** The backend's name. */
     public String backend() {
         return backend;
@@ -183,6 +194,7 @@ public final class ServerHealth {
         }
         try {
             lastResult = result;
+            results++;
             count(result);
         } finally {
             scheduleCheck(nextDelayNanos());

@@ -26,14 +26,20 @@ import javax.net.ssl.SSLSession;
  *
  * <p>What the client's TLS looked like travels in the v2 SSL TLV: the PP2_CLIENT_SSL flag (which
  * lets Dovecot treat the plaintext hop as secured), verify, the VERSION and CIPHER sub-TLVs, and with
- * {@code v2-ssl-cn} the client certificate's CN. AUTHORITY carries the client's SNI name when it sent
- * one; ALPN only when the negotiated protocol is the frontend's own, since Dovecot drops a session
- * whose ALPN is anything else.
+ * {@code v2-ssl-cn} the client certificate's CN.
+ *
+ * <p>Only what the Dovecot behind accepts: AUTHORITY carries the client's SNI name when it is a DNS
+ * name ({@link #isDnsName}), since Dovecot 2.4 drops the whole connection for any other value; ALPN
+ * only with {@link ProxyV2Option#ALPN} and only when the negotiated protocol is the frontend's own,
+ * since Dovecot drops a session whose ALPN is anything else, and Debian's 2.4.1 drops every one.
  */
 public final class OutboundProxyHeader {
 
     /** The spec's "verify" for a client that presented no verified certificate: any non-zero value. */
     private static final long NOT_VERIFIED = 1;
+    /** RFC 1035 2.3.4: a name is at most 255 octets, a label at most 63. */
+    private static final int MAX_NAME_LENGTH = 255;
+    private static final int MAX_LABEL_LENGTH = 63;
 
     private OutboundProxyHeader() {
     }
@@ -68,13 +74,13 @@ public final class OutboundProxyHeader {
             return ProxyHeaderEncoder.encodeV1(header, alloc);
         }
         SslHandler tls = side.tls();
-        if (tls != null) {
+        if (tls != null && options.contains(ProxyV2Option.ALPN)) {
             String alpn = tls.applicationProtocol();
             if (side.protocolName().equals(alpn)) {
                 header = header.withTlv(Tlv.alpn(alpn));
             }
         }
-        if (side.sniHostName() != null && !side.sniHostName().isEmpty()) {
+        if (isDnsName(side.sniHostName())) {
             header = header.withTlv(Tlv.authority(side.sniHostName()));
         }
         if (options.contains(ProxyV2Option.UNIQUE_ID) && side.uniqueId() != null) {
@@ -88,6 +94,34 @@ public final class OutboundProxyHeader {
             header = header.withTlv(side.forwardedSsl());
         }
         return ProxyHeaderEncoder.encodeV2(header, alloc, options.contains(ProxyV2Option.CRC32C));
+    }
+
+    /**
+     * Whether {@code name} is a DNS name: dot-separated labels of 1 to 63 letters, digits and
+     * hyphens, at most 255 characters in all. An SNI name is any byte string to the TLS layer;
+     * Dovecot 2.4 refuses an AUTHORITY outside its host-name characters with the whole connection.
+     */
+    static boolean isDnsName(String name) {
+        if (name == null || name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
+            return false;
+        }
+        int label = 0;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '.') {
+                if (label == 0) {
+                    return false;
+                }
+                label = 0;
+            } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+                if (++label > MAX_LABEL_LENGTH) {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+        }
+        return label > 0;
     }
 
     private static SslTlv ssl(SSLSession session, boolean withCommonName, boolean withSignature, boolean withKey) {

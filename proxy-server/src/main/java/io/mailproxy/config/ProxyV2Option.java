@@ -11,8 +11,17 @@ public enum ProxyV2Option {
     CRC32C(false),
     /** A UNIQUE_ID TLV: an id per session (32 hex digits), the same on every connection attempt. */
     UNIQUE_ID(false),
-    /** The AUTHORITY TLV with the client's SNI name; mailproxy always sends it when there is one. */
+    /**
+     * The AUTHORITY TLV with the client's SNI name; mailproxy always sends it when there is one that
+     * is a DNS name (Dovecot 2.4 drops a connection whose AUTHORITY is not a host name).
+     */
     AUTHORITY(false),
+    /**
+     * The ALPN TLV with the protocol the client negotiated, when it is the frontend's own. Off by
+     * default: Debian 13's Dovecot 2.4.1 drops every connection with an ALPN TLV ("HAproxy
+     * application protocol mismatch"; fixed upstream in 2.4.2). For backends that ask for it.
+     */
+    ALPN(false),
     /** The SSL TLV's CIPHER sub-TLV; mailproxy always sends it with the SSL TLV. */
     SSL_CIPHER(true),
     /** The SSL TLV's SIG_ALG sub-TLV: the signature algorithm of the certificate mailproxy presented. */

@@ -12,10 +12,15 @@ import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.NoSuchAlgorithmException;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link OutboundProxyHeader} with {@code proxy-v2-options}, decoded back with the strict decoder. */
 class OutboundProxyHeaderOptionsTest {
@@ -84,5 +89,56 @@ class OutboundProxyHeaderOptionsTest {
         } finally {
             b.release();
         }
+    }
+
+    @Test
+    void authorityCarriesASniNameThatIsADnsName() {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(),
+                new ClientSide(CLIENT, DESTINATION, null, "Mail-1.example.COM", null, "imap", null),
+                ByteBufAllocator.DEFAULT));
+        assertEquals("Mail-1.example.COM", h.authority().orElseThrow());
+    }
+
+    /** Dovecot 2.4 drops the whole connection for such an AUTHORITY, so none is sent. */
+    @ParameterizedTest
+    @ValueSource(strings = {"bad!name", "under_score.example.com", "mail.example.com.", ".example.com", "a..b",
+            "space here", "\u00e9cole.example", ""})
+    void anSniNameThatIsNoDnsNameIsNotSent(String sni) {
+        ProxyHeader h = roundTrip(OutboundProxyHeader.encode(SendProxy.V2, Set.of(),
+                new ClientSide(CLIENT, DESTINATION, null, sni, null, "imap", null), ByteBufAllocator.DEFAULT));
+        assertFalse(h.authority().isPresent(), sni);
+    }
+
+    @Test
+    void dnsNameLimitsAreRfc1035s() {
+        String label63 = "a".repeat(63);
+        assertTrue(OutboundProxyHeader.isDnsName(label63 + ".example"));
+        assertFalse(OutboundProxyHeader.isDnsName("a" + label63 + ".example"), "a 64-character label");
+        String name255 = (label63 + ".").repeat(3) + "b".repeat(63);
+        assertEquals(255, name255.length());
+        assertTrue(OutboundProxyHeader.isDnsName(name255));
+        assertFalse(OutboundProxyHeader.isDnsName(name255 + "c"), "256 characters");
+    }
+
+    /** ALPN goes out only when the backend lists {@code alpn}: Debian's Dovecot 2.4.1 drops every ALPN TLV. */
+    @Test
+    void alpnIsSentOnlyWithTheOption() throws NoSuchAlgorithmException {
+        SslHandler negotiatedImap = new SslHandler(SSLContext.getDefault().createSSLEngine()) {
+            @Override
+            public String applicationProtocol() {
+                return "imap";
+            }
+        };
+        ClientSide side = new ClientSide(CLIENT, DESTINATION, negotiatedImap, null, null, "imap", null);
+        ProxyHeader without = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(), side,
+                ByteBufAllocator.DEFAULT));
+        assertFalse(without.alpn().isPresent());
+        ProxyHeader with = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(ProxyV2Option.ALPN), side,
+                ByteBufAllocator.DEFAULT));
+        assertEquals("imap", with.alpn().orElseThrow());
+        // negative control: a protocol other than the frontend's is never sent
+        ProxyHeader other = roundTrip(OutboundProxyHeader.encode(SendProxy.V2_SSL, Set.of(ProxyV2Option.ALPN),
+                new ClientSide(CLIENT, DESTINATION, negotiatedImap, null, null, "pop3", null), ByteBufAllocator.DEFAULT));
+        assertFalse(other.alpn().isPresent());
     }
 }

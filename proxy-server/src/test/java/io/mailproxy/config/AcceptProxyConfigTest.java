@@ -134,9 +134,9 @@ class AcceptProxyConfigTest {
     @Test
     void proxyV2Options() throws Exception {
         ProxySettings s = ConfigLoader.load(file("mailproxy { frontends { f { bind = [\"127.0.0.1:10143\"], backend = pool } }\n"
-                + "backends { pool { send-proxy = v2, proxy-v2-options = [crc32c, unique-id, cert-sig],"
+                + "backends { pool { send-proxy = v2, proxy-v2-options = [crc32c, unique-id, cert-sig, alpn],"
                 + " servers = [ { name = dc1, address = \"127.0.0.1:20143\" } ] } } }"));
-        assertEquals(Set.of(ProxyV2Option.CRC32C, ProxyV2Option.UNIQUE_ID, ProxyV2Option.CERT_SIG),
+        assertEquals(Set.of(ProxyV2Option.CRC32C, ProxyV2Option.UNIQUE_ID, ProxyV2Option.CERT_SIG, ProxyV2Option.ALPN),
                 s.backends().get("pool").proxyV2Options());
     }
 
@@ -146,7 +146,7 @@ class AcceptProxyConfigTest {
                 + "backends { pool { send-proxy = v1, proxy-v2-options = [crc32c, cert-cn],"
                 + " servers = [ { name = dc1, address = \"127.0.0.1:20143\" } ] } } }");
         assertEquals(List.of(
-                "mailproxy.backends.pool.proxy-v2-options: \"cert-cn\" is not one of crc32c, unique-id, authority, ssl-cipher, cert-sig, cert-key",
+                "mailproxy.backends.pool.proxy-v2-options: \"cert-cn\" is not one of crc32c, unique-id, authority, alpn, ssl-cipher, cert-sig, cert-key",
                 "mailproxy.backends.pool.proxy-v2-options: needs a v2 header: send-proxy is v1, use v2, v2-ssl or v2-ssl-cn"),
                 p.stream().map(x -> x.path() + ": " + x.message()).toList());
     }

@@ -1,5 +1,6 @@
 package io.mailproxy.it.health;
 
+import io.mailproxy.dovecot.DovecotVersion;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -7,16 +8,14 @@ import java.util.regex.Pattern;
 /**
  * What Dovecot logs for the proxy's own check connections ({@code rip=127.0.0.1} or
  * {@code from 127.0.0.1}), and which of those lines are the polite ones: a check that says
- * LOGOUT/QUIT after its CAPABILITY/CAPA/LHLO leaves exactly these in Dovecot 2.3's log.
+ * LOGOUT/QUIT after its CAPABILITY/CAPA/LHLO leaves exactly these, in the words of the Dovecot
+ * version it talks to. The harness's readiness probes come from 127.0.0.254, so they are not
+ * among the check lines.
  */
 final class CheckNoise {
 
     private static final Pattern FROM_CHECKS = Pattern.compile("rip=127\\.0\\.0\\.1\\b|from 127\\.0\\.0\\.1\\b");
-
-    private static final List<Pattern> POLITE = List.of(
-            // imap: * OK, C1 CAPABILITY, C2 LOGOUT; pop3: +OK, CAPA, QUIT
-            Pattern.compile("(imap|pop3)-login: Info: Disconnected: Aborted login by logging out "
-                    + "\\(no auth attempts in \\d+ secs\\): user=<>, rip=127\\.0\\.0\\.1, lip=127\\.0\\.0\\.1, session=<[^>]+>$"),
+    private static final List<Pattern> POLITE_LMTP = List.of(
             // lmtp: 220, LHLO, QUIT
             Pattern.compile("lmtp\\(\\d+\\): Info: Connect from 127\\.0\\.0\\.1$"),
             Pattern.compile("lmtp\\(\\d+\\): Info: Disconnect from 127\\.0\\.0\\.1: Logged out \\(state=READY\\)$"));
@@ -39,10 +38,14 @@ final class CheckNoise {
     }
 
     /** Lines that are not polite check lines, plus any line at all that mentions the PROXY protocol. */
-    static List<String> noise(List<String> lines) {
+    static List<String> noise(List<String> lines, DovecotVersion version) {
+        // imap: * OK, C1 CAPABILITY, C2 LOGOUT; pop3: +OK, CAPA, QUIT. 2.4 adds "secured" because
+        // a LOCAL header leaves the check's own addresses, and rip equals lip.
+        Pattern politeLogin = Pattern.compile(version.loggedOutBeforeLogin("(imap|pop3)", "no auth attempts in \\d+ secs", "")
+                .pattern() + "rip=127\\.0\\.0\\.1, lip=127\\.0\\.0\\.1, (secured, )?session=<[^>]+>$");
         List<String> out = new ArrayList<>();
         for (String line : checkLines(lines)) {
-            if (POLITE.stream().noneMatch(p -> p.matcher(line).find())) {
+            if (!politeLogin.matcher(line).find() && POLITE_LMTP.stream().noneMatch(p -> p.matcher(line).find())) {
                 out.add(line);
             }
         }

@@ -4,7 +4,9 @@ import io.mailproxy.it.ProxyFixture;
 import io.mailproxy.it.FreePorts;
 import io.mailproxy.MailProxy;
 import io.mailproxy.backend.Server;
-import io.mailproxy.demo.Dovecot;
+import io.mailproxy.checks.CheckResult;
+import io.mailproxy.checks.ServerHealth;
+import io.mailproxy.dovecot.Dovecot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,8 +17,13 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Helpers for the health-check integration tests: proxy from HOCON, mail clients, waiting. */
@@ -43,16 +50,6 @@ final class HealthFixture {
         return FreePorts.next();
     }
 
-    /** The {@code haproxy = yes} port of {@code dc} for a protocol. */
-    static int haproxyPort(Dovecot dc, String protocol) {
-        return switch (protocol) {
-            case "imap" -> dc.ports().imapHaproxy();
-            case "pop3" -> dc.ports().pop3Haproxy();
-            case "lmtp" -> dc.ports().lmtpHaproxy();
-            default -> throw new IllegalArgumentException(protocol);
-        };
-    }
-
     /**
      * One client session through mailproxy on {@code port}: reads the server's greeting, says
      * goodbye the protocol's way, and returns the greeting (proof that a server answered).
@@ -61,7 +58,7 @@ final class HealthFixture {
         try (Socket socket = new Socket()) {
             socket.bind(new InetSocketAddress(CLIENT_ADDRESS, 0));
             socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            socket.setSoTimeout(5000);
+            socket.setSoTimeout(15_000);
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
             String greeting = in.readLine();
             OutputStream out = socket.getOutputStream();
@@ -97,9 +94,20 @@ final class HealthFixture {
         return System.nanoTime();
     }
 
-    /** Whether every server given is UP after at least one check result. */
+    /**
+     * Whether every server given is UP and its last check passed: its health is then at the top, so
+     * that {@code fall} failures in a row, no fewer, take it DOWN.
+     */
     static boolean checkedUp(List<Server> servers, MailProxy proxy) {
-        return servers.stream().allMatch(s -> s.isUp() && proxy.healthChecks().health(s).lastResult() != null);
+        return servers.stream().allMatch(s -> {
+            CheckResult last = proxy.healthChecks().health(s).lastResult();
+            return s.isUp() && last != null && last.passed();
+        });
+    }
+
+    /** How many check results a server has had so far ({@link ServerHealth#results()}). */
+    static long results(MailProxy proxy, Server server) {
+        return proxy.healthChecks().health(server).results();
     }
 
     /** Log lines from index {@code from} on. */
@@ -112,5 +120,75 @@ final class HealthFixture {
     static List<String> linesBetween(Dovecot dc, int from, int to) {
         List<String> all = dc.logLines();
         return all.subList(Math.min(from, all.size()), Math.min(to, all.size()));
+    }
+
+    /**
+     * The UP/DOWN lines the checks log, each with the number of the check result that caused it:
+     * read while the line is logged, on the event loop that counted the result. Tests bound
+     * transitions in checks, not in milliseconds, which a loaded machine cannot keep.
+     */
+    static final class Transitions extends Handler implements AutoCloseable {
+        private static final Logger CHECKS = Logger.getLogger(ServerHealth.class.getName());
+        private static final Pattern LINE = Pattern.compile("^Server ([^/ ]+)/(\\S+) is (UP|DOWN)");
+
+        /** One transition. */
+        record Transition(String backend, String server, boolean up, long result, String line) {
+        }
+
+        private final MailProxy proxy;
+        private final List<Transition> seen = new ArrayList<>();
+
+        private Transitions(MailProxy proxy) {
+            this.proxy = proxy;
+        }
+
+        /** Records the transitions of {@code proxy}'s servers from now on, until closed. */
+        static Transitions record(MailProxy proxy) {
+            Transitions t = new Transitions(proxy);
+            CHECKS.addHandler(t);
+            return t;
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            Matcher m = LINE.matcher(record.getMessage());
+            if (!m.find()) {
+                return;
+            }
+            Server server = proxy.backends().get(m.group(1)).server(m.group(2));
+            Transition t = new Transition(m.group(1), m.group(2), m.group(3).equals("UP"), results(proxy, server),
+                    record.getMessage());
+            synchronized (seen) {
+                seen.add(t);
+            }
+        }
+
+        /** Every transition so far. */
+        List<Transition> all() {
+            synchronized (seen) {
+                return List.copyOf(seen);
+            }
+        }
+
+        /** The last transition of a server to {@code up} (or down); fails when there is none. */
+        Transition last(String backend, String server, boolean up) {
+            List<Transition> all = all();
+            for (int i = all.size() - 1; i >= 0; i--) {
+                Transition t = all.get(i);
+                if (t.backend().equals(backend) && t.server().equals(server) && t.up() == up) {
+                    return t;
+                }
+            }
+            throw new AssertionError("no " + (up ? "UP" : "DOWN") + " line of " + backend + "/" + server + " in " + all);
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            CHECKS.removeHandler(this);
+        }
     }
 }

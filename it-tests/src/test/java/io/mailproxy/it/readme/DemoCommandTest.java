@@ -11,16 +11,22 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.mailproxy.dovecot.DovecotTarget;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A newcomer's path: the README's first command, {@code bin/mailproxy demo}, run as written from a
- * checkout, then the IMAPS command it prints, then a stop that leaves nothing behind.
+ * checkout, then the IMAPS command it prints, then a stop that leaves nothing behind. In the runs of
+ * other Dovecot targets the same with {@code --dovecot <target>} (2.4 in containers is
+ * {@code bin/mailproxy demo --dovecot 2.4}); and without a Docker engine, that command says so.
  */
+@Tag("dovecot")
 class DemoCommandTest {
 
     private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
@@ -29,13 +35,19 @@ class DemoCommandTest {
     void demoServesImapsAndCleansUpOnStop() throws Exception {
         assertTrue(Files.isExecutable(ROOT.resolve("bin/mailproxy")), "run from the it-tests module of a checkout");
         List<Path> before = demoDirs();
-        Process demo = new ProcessBuilder(ROOT.resolve("bin/mailproxy").toString(), "demo")
-                .directory(ROOT.toFile()).redirectErrorStream(true).start();
+        DovecotTarget target = DovecotTarget.current();
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/mailproxy").toString(), "demo"));
+        if (!target.equals(DovecotTarget.DEFAULT)) {
+            command.addAll(List.of("--dovecot", target.toString()));
+        }
+        Process demo = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true).start();
         List<String> output = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> readLines(demo, output), "demo-output");
         reader.start();
         try {
-            awaitLine(output, Pattern.compile("mailproxy demo is running"), 90, demo);
+            // A bound, not a wait: the first run of a container target may build its image.
+            awaitLine(output, Pattern.compile("mailproxy demo is running: two Dovecot " + target.version().label() + "\\."),
+                    300, demo);
             assertTrue(output.stream().anyMatch(l -> l.contains("openssl s_client -quiet -connect 127.0.0.1:9993")),
                     "the demo prints the command to try");
 
@@ -58,10 +70,28 @@ class DemoCommandTest {
                 "no stack trace: " + String.join("\n", output));
 
         assertEquals(before, demoDirs(), "the demo removes its temporary files");
-        Process dovecots = new ProcessBuilder("pgrep", "-f", "dovecot -F -c /tmp/dc-dc").start();
-        assertTrue(dovecots.waitFor(10, TimeUnit.SECONDS));
+        Process dovecots = target.runtime() == DovecotTarget.Runtime.PROCESS
+                ? new ProcessBuilder("pgrep", "-f", "dovecot -F -c /tmp/dc-dc").start()
+                : new ProcessBuilder("docker", "ps", "-q", "--filter", "label=io.mailproxy.dovecot-harness=dc1",
+                        "--filter", "label=io.mailproxy.dovecot-harness=dc2").start();
+        assertTrue(dovecots.waitFor(30, TimeUnit.SECONDS));
         assertEquals("", new String(dovecots.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim(),
                 "no demo Dovecot is left running");
+    }
+
+    /** {@code --dovecot 2.4} needs a Docker engine; where none answers, the demo says so and fails. */
+    @Test
+    void demoWithDovecot24SaysWhenDockerIsMissing() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(ROOT.resolve("bin/mailproxy").toString(), "demo", "--dovecot", "2.4")
+                .directory(ROOT.toFile()).redirectErrorStream(true);
+        pb.environment().put("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+        Process demo = pb.start();
+        String output = new String(demo.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(demo.waitFor(60, TimeUnit.SECONDS), output);
+        assertEquals(1, demo.exitValue(), output);
+        assertTrue(output.contains("demo: Dovecot 2.4 runs in containers here, and it cannot: no Docker engine answers"),
+                output);
+        assertTrue(output.contains("run the default demo (Dovecot 2.3 as local processes): bin/mailproxy demo"), output);
     }
 
     private static List<Path> demoDirs() throws IOException {

@@ -1,4 +1,4 @@
-package io.mailproxy.demo;
+package io.mailproxy.dovecot;
 
 /** Dovecot could not be found, configured, started or observed; the message says why and what to do. */
 public class DovecotException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.mailproxy.demo;
+package io.mailproxy.dovecot;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

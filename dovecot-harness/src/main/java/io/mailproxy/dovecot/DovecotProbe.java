@@ -1,8 +1,10 @@
-package io.mailproxy.demo;
+package io.mailproxy.dovecot;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -14,8 +16,12 @@ import java.nio.charset.StandardCharsets;
  * <p>A bare connect proves little: the master binds every listener before any login process runs,
  * so a crashing imap-login still accepts connections. A haproxy listener gets a v2 LOCAL header
  * first, as a load balancer's health check sends; Dovecot then serves the connection with the
- * socket's own addresses. Each probe leaves one short, user-less session with
- * {@code rip=<listen address>} in the log.
+ * socket's own addresses.
+ *
+ * <p>Probes connect from {@value #SOURCE_ADDRESS} when Dovecot listens on IPv4 loopback (Linux
+ * routes all of 127/8 to {@code lo}), so each leaves one short, user-less session with
+ * {@code rip=127.0.0.254} in the log: a test can tell it from its clients (127.0.0.2 and up) and
+ * from a proxy's health checks (127.0.0.1), which a probe from the listen address could not.
  *
  * <p>A haproxy listener that closes at once also counts as up: it does so when the probe's address
  * is outside {@code haproxy_trusted_networks} (logging "haproxy: Client not trusted"), and only a
@@ -27,6 +33,9 @@ final class DovecotProbe {
     private static final byte[] V2_LOCAL = {
             0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
             0x20, 0x00, 0x00, 0x00};
+
+    /** The address probes connect from, reserved for them. */
+    static final String SOURCE_ADDRESS = "127.0.0.254";
 
     private static final int CONNECT_TIMEOUT_MS = 500;
     private static final int READ_TIMEOUT_MS = 2000;
@@ -52,6 +61,10 @@ final class DovecotProbe {
     /** Returns null when the listener answered, else what went wrong (for the timeout message). */
     static String check(InetSocketAddress address, Protocol protocol, boolean haproxy) {
         try (Socket socket = new Socket()) {
+            InetAddress to = address.getAddress();
+            if (to instanceof Inet4Address && to.isLoopbackAddress()) {
+                socket.bind(new InetSocketAddress(InetAddress.getByName(SOURCE_ADDRESS), 0));
+            }
             socket.connect(address, CONNECT_TIMEOUT_MS);
             socket.setSoTimeout(READ_TIMEOUT_MS);
             OutputStream out = socket.getOutputStream();
