@@ -72,7 +72,8 @@ class BackupServerTest {
 
                 dc2.stop();
                 Server s2 = pool.server("dc2");
-                await("dc2 DOWN", WAIT, () -> !s2.isUp());
+                // the state changes first, its line is logged just after: wait for the line too
+                await("dc2 DOWN", WAIT, () -> !s2.isUp() && transitions.has("pool", "dc2", false));
                 assertPlaced(pool, port, 4, Map.of("dc1", 0L, "dc2", 0L, "dc3", 4L));
 
                 // The failure that takes it DOWN is a refused connection, or a reset when a check was

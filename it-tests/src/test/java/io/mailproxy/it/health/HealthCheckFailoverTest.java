@@ -105,7 +105,8 @@ class HealthCheckFailoverTest {
                 Map<String, Long> afterStop = results(proxy, "dc1");
                 for (String protocol : PROTOCOLS) {
                     Server s = proxy.backends().get(protocol).server("dc1");
-                    await(protocol + " dc1 DOWN", WAIT, () -> !s.isUp());
+                    // the state changes first, its line is logged just after: wait for the line
+                    await(protocol + " dc1 DOWN", WAIT, () -> !s.isUp() && transitions.has(protocol, "dc1", false));
                     long down = transitions.last(protocol, "dc1", false).result();
                     assertTrue(down >= beforeStop.get(protocol) + FALL && down <= afterStop.get(protocol) + FALL + 1,
                             protocol + ": DOWN at check " + down + "; the stop ran from check " + beforeStop.get(protocol)
@@ -126,7 +127,7 @@ class HealthCheckFailoverTest {
                 Map<String, Long> afterRestart = results(proxy, "dc1");
                 for (String protocol : PROTOCOLS) {
                     Server s = proxy.backends().get(protocol).server("dc1");
-                    await(protocol + " dc1 UP", WAIT, s::isUp);
+                    await(protocol + " dc1 UP", WAIT, () -> s.isUp() && transitions.has(protocol, "dc1", true));
                     long up = transitions.last(protocol, "dc1", true).result();
                     assertTrue(up >= beforeRestart.get(protocol) + RISE && up <= afterRestart.get(protocol) + RISE + 1,
                             protocol + ": UP at check " + up + "; the restart ran from check "

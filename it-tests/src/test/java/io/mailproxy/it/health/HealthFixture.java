@@ -170,6 +170,11 @@ final class HealthFixture {
             }
         }
 
+        /** Whether a transition of a server to {@code up} (or down) was logged. */
+        boolean has(String backend, String server, boolean up) {
+            return all().stream().anyMatch(t -> t.backend().equals(backend) && t.server().equals(server) && t.up() == up);
+        }
+
         /** The last transition of a server to {@code up} (or down); fails when there is none. */
         Transition last(String backend, String server, boolean up) {
             List<Transition> all = all();
