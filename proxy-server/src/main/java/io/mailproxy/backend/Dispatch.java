@@ -285,7 +285,16 @@ public final class Dispatch {
                 .handler(new Greeting());
         ChannelFuture f = b.connect(server.address());
         attempt = f.channel();
-        f.addListener(done -> connected(f));
+        f.addListener(done -> {
+            try {
+                connected(f);
+            } catch (RuntimeException | Error e) {
+                // never leave the attempt half done: its slot goes back and the next attempt follows
+                if (stage == Stage.CONNECTING || stage == Stage.GREETING) {
+                    attemptFailed("internal error: " + e, Termination.NO_SERVER);
+                }
+            }
+        });
     }
 
     private void connected(ChannelFuture f) {

@@ -635,20 +635,25 @@ public final class Session implements RelaySession, Server.Attached {
         }
         phase = Phase.ENDED;
         cancelTimer();
-        releaseServer();
-        log();
-        if (source != null) {
-            context.sources().release(source);
-            source = null;
+        try {
+            releaseServer();
+            log();
+        } finally {
+            // whatever failed above (a process out of descriptors cannot even load a class), the
+            // counts and slots go back
+            if (source != null) {
+                context.sources().release(source);
+                source = null;
+            }
+            context.processActive().decrementAndGet();
+            context.frontendActive().decrementAndGet();
+            backend.active().decrementAndGet();
+            ConnectionGate.Slot slot = ConnectionGate.slotOf(client);
+            if (slot != null) {
+                slot.release();
+            }
+            context.registry().remove(this);
         }
-        context.processActive().decrementAndGet();
-        context.frontendActive().decrementAndGet();
-        backend.active().decrementAndGet();
-        ConnectionGate.Slot slot = ConnectionGate.slotOf(client);
-        if (slot != null) {
-            slot.release();
-        }
-        context.registry().remove(this);
     }
 
     private void log() {
