@@ -5,6 +5,7 @@ import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.checks.MailCheck;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.BindAddress;
+import io.mailproxy.config.CertificateFiles;
 import io.mailproxy.config.ConfigProblem;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.FrontendSettings;
@@ -15,6 +16,7 @@ import io.mailproxy.health.HealthChecks;
 import io.mailproxy.log.Reasons;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
+import io.mailproxy.limit.FileDescriptors;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
@@ -28,12 +30,17 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -91,6 +98,7 @@ public final class MailProxy implements AutoCloseable {
                     "mailproxy.tls-engine", e.getMessage())));
         }
         Map<String, ServerTls> tls = tlsContexts(settings, provider);
+        warnAboutReadableKeys(settings);
         Transport transport;
         try {
             transport = Transport.of(settings.ioTransport());
@@ -133,6 +141,24 @@ public final class MailProxy implements AutoCloseable {
         return contexts;
     }
 
+    /** A private key that every user of the machine may read is reported (it still works). */
+    private static void warnAboutReadableKeys(ProxySettings settings) {
+        for (FrontendSettings f : settings.frontends().values()) {
+            for (CertificateFiles files : f.tls().certificates()) {
+                try {
+                    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(files.key());
+                    if (mode.contains(PosixFilePermission.OTHERS_READ)) {
+                        LOG.warning(() -> "the private key " + files.key() + " (frontend " + f.name() + ") is readable by"
+                                + " every user (mode " + PosixFilePermissions.toString(mode) + "): chmod 640 it and make it"
+                                + " belong to mailproxy's group");
+                    }
+                } catch (IOException | UnsupportedOperationException e) {
+                    // no POSIX permissions to look at: nothing to say
+                }
+            }
+        }
+    }
+
     private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
         // A table named under stick-tables is built once, for every backend that names it; tables
         // that no backend uses take no memory.
@@ -155,7 +181,7 @@ public final class MailProxy implements AutoCloseable {
                     e.getMessage())));
         }
         BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
-        gate = new ConnectionGate(settings.maxConnections());
+        gate = new ConnectionGate(maxConnections(), FileDescriptors.limit());
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
             Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, active, sessions);
@@ -196,6 +222,38 @@ public final class MailProxy implements AutoCloseable {
         healthChecks.start(workers);
         LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
+    }
+
+    /**
+     * The process's session limit: as configured, or with {@code auto} what the open-files limit
+     * allows. Logged, with a warning when a configured limit is above what the descriptors allow.
+     */
+    private int maxConnections() {
+        long descriptors = FileDescriptors.limit();
+        int listeners = settings.frontends().values().stream().mapToInt(f -> f.bind().size()).sum();
+        int checked = settings.backends().values().stream().filter(b -> b.healthCheck().enabled())
+                .mapToInt(b -> b.servers().size()).sum();
+        int reserve = FileDescriptors.reserve(FileDescriptors.open(), listeners, checked);
+        int configured = settings.maxConnections();
+        if (descriptors < 0) {
+            int max = configured == ProxySettings.AUTO_MAX_CONNECTIONS ? 0 : configured;
+            LOG.info(() -> "max-connections " + (max == 0 ? "none" : max) + " (the open-files limit is unknown here)");
+            return max;
+        }
+        int allowed = FileDescriptors.sessionsAllowed(descriptors, reserve);
+        if (configured == ProxySettings.AUTO_MAX_CONNECTIONS) {
+            LOG.info(() -> "max-connections " + allowed + " (auto: the open-files limit " + descriptors
+                    + " allows 2 descriptors per session, " + reserve + " kept for the JVM, listeners and checks)");
+            return allowed;
+        }
+        if (configured == 0 || configured > allowed) {
+            LOG.warning(() -> "max-connections " + (configured == 0 ? "0 (no limit)" : configured) + " is more than the open-files limit "
+                    + descriptors + " allows (" + allowed + " sessions of 2 descriptors, " + reserve
+                    + " kept): raise the limit (LimitNOFILE in the systemd unit, ulimit -n) or set max-connections = auto");
+        } else {
+            LOG.info(() -> "max-connections " + configured + " (the open-files limit " + descriptors + " allows " + allowed + ")");
+        }
+        return configured;
     }
 
     /** The addresses actually bound, in configuration order. */

@@ -113,6 +113,14 @@ public final class Main {
         MailProxy proxy;
         try {
             settings = ConfigLoader.load(config);
+            if (Privileges.isRoot() && !settings.runAsRoot()) {
+                err.println("mailproxy: refusing to run as root. Run it as an unprivileged user that may bind ports"
+                        + " below 1024: the systemd unit does (User=mailproxy, AmbientCapabilities=CAP_NET_BIND_SERVICE);"
+                        + " by hand: setcap cap_net_bind_service=+ep on the java binary, or setpriv --reuid mailproxy"
+                        + " --inh-caps +net_bind_service --ambient-caps +net_bind_service. To run as root anyway, set"
+                        + " mailproxy.run-as-root = true in " + config);
+                return BAD_CONFIG;
+            }
             LogSetup.install(out, settings.log().maxPendingLines());
             proxy = MailProxy.start(settings);
         } catch (ConfigurationException e) {

@@ -287,11 +287,25 @@ class MainConfigErrorsTest {
 
     // ---- run ----
 
+    /** Started as root (as CI runs), {@code run} refuses unless the file says run-as-root = true. */
+    @Test
+    void runAsRootIsRefusedUnlessTheFileAllowsIt() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+                "only root can be refused as root");
+        Path file = write(plaintext("", "", ""));
+        Result r = mailproxy(Map.of(), "run", "--config", file.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().startsWith("mailproxy: refusing to run as root.") && r.err().contains("run-as-root = true"),
+                r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
     @Test
     void portInUseNamesTheBindKey() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
-            Path file = write(plaintext("", "", "").replace("127.0.0.1:10143", "127.0.0.1:" + port));
+            Path file = write(plaintext("", "", "").replace("127.0.0.1:10143", "127.0.0.1:" + port)
+                    .replaceFirst("mailproxy \\{", "mailproxy {\n  run-as-root = true"));
             Result r = mailproxy(Map.of(), "run", "--config", file.toString());
             assertProblems(r, file, problem(file, "bind =", "mailproxy.frontends.imap.bind",
                     "cannot listen on 127.0.0.1:" + port + ":", "Address already in use"));

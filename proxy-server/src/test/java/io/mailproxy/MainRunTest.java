@@ -32,6 +32,7 @@ class MainRunTest {
         }
         Path config = Files.writeString(dir.resolve("run.conf"), """
                 mailproxy {
+                  run-as-root = true
                   frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
                   backends { pool { servers = [ { name = s1, address = "127.0.0.1:9" } ] } }
                 }

@@ -86,7 +86,7 @@ class StopAndSignalsTest {
     }
 
     private Path config(String body) throws IOException {
-        return Files.writeString(Files.createTempFile(dir, "run", ".conf"), "mailproxy {\n" + body + "\n}\n");
+        return Files.writeString(Files.createTempFile(dir, "run", ".conf"), "mailproxy {\n  run-as-root = true\n" + body + "\n}\n");
     }
 
     private static Socket connect(int port) throws IOException {

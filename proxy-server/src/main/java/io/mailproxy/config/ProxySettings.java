@@ -16,12 +16,18 @@ import java.util.Map;
  * @param stickTables the stick tables named under {@code mailproxy.stick-tables}, which backends
  *                    share by naming them; each is built once
  * @param log         where and how lines are logged
- * @param maxConnections the most sessions of the whole process at once, 0 = no limit; above it no
+ * @param maxConnections the most sessions of the whole process at once, 0 = no limit,
+ *                    {@link #AUTO_MAX_CONNECTIONS} = what the open-files limit allows; above it no
  *                    listener accepts (new connections wait in the kernel's backlog)
+ * @param runAsRoot   whether {@code mailproxy run} may run as root
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, StickTableSettings> stickTables, int maxConnections) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections, boolean runAsRoot) {
+
+    /** {@code max-connections = auto}: derived from the open-files limit when the proxy starts. */
+    public static final int AUTO_MAX_CONNECTIONS = -1;
+
     public ProxySettings {
         stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.
@@ -35,7 +41,8 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
         int ioThreads = r.intIn("io-threads", 0, 4096);
         IoTransport ioTransport = r.enumValue("io-transport", IoTransport.class);
         LogSettings log = r.object("log", LogSettings::read);
-        int maxConnections = r.intIn("max-connections", 0, Integer.MAX_VALUE);
+        int maxConnections = r.parsed("max-connections", ProxySettings::maxConnections);
+        boolean runAsRoot = r.bool("run-as-root");
         Map<MailProtocol, ProtocolDefaults> protocols = new EnumMap<>(MailProtocol.class);
         for (MailProtocol p : MailProtocol.values()) {
             ProtocolDefaults d = r.object("protocol-defaults." + p.configName(), ProtocolDefaults::read);
@@ -53,7 +60,24 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
         }
         checkDistinctBinds(r, frontends.values());
         return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
-                maxConnections);
+                maxConnections, runAsRoot);
+    }
+
+    /** {@code auto}, or a whole number from 0 (no limit). */
+    private static int maxConnections(String text) {
+        String t = text.trim();
+        if (t.equals("auto")) {
+            return AUTO_MAX_CONNECTIONS;
+        }
+        try {
+            int n = Integer.parseInt(t);
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException("expected auto, 0 (no limit) or a number of sessions, found " + text);
     }
 
     private static void checkDistinctBinds(ConfigReader r, Collection<FrontendSettings> frontends) {

@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
 
 /**
  * {@code max-connections} of the process and of each frontend: at a limit the listeners concerned
@@ -83,9 +86,61 @@ public final class ConnectionGate {
     /** Every listener's counter, in the order they were set up. */
     private final List<AcceptCounter> listeners = new CopyOnWriteArrayList<>();
 
+    private static final Logger LOG = Logger.getLogger(ConnectionGate.class.getName());
+
+    /** How long a listener stops accepting after an accept failed (HAProxy pauses a listener likewise). */
+    static final long ACCEPT_PAUSE_MILLIS = 1000;
+    /** At most one line about failed accepts in this long; the lines in between are counted. */
+    static final long ACCEPT_FAILURE_LOG_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+
+    /** The process's open-files limit, for the line that says what to change (-1: unknown). */
+    private final long descriptorLimit;
+    private final AtomicLong acceptFailures = new AtomicLong();
+    private final AtomicLong lastFailureLine = new AtomicLong(System.nanoTime() - ACCEPT_FAILURE_LOG_INTERVAL_NANOS);
+    private final AtomicLong unloggedFailures = new AtomicLong();
+
     /** A gate for a process whose sessions are limited to {@code globalMax} (0 = no limit). */
     public ConnectionGate(int globalMax) {
+        this(globalMax, -1);
+    }
+
+    /**
+     * A gate for a process whose sessions are limited to {@code globalMax} (0 = no limit), running
+     * with {@code descriptorLimit} open files at most (-1: unknown).
+     */
+    public ConnectionGate(int globalMax, long descriptorLimit) {
         this.global = new Counter(globalMax);
+        this.descriptorLimit = descriptorLimit;
+    }
+
+    /** Accepts that failed since the start (out of descriptors, most likely). */
+    public long acceptFailures() {
+        return acceptFailures.get();
+    }
+
+    /**
+     * An accept failed (the process is out of file descriptors, or out of memory for a socket):
+     * one line says what happened and what to change, at most once a minute with the count of
+     * those in between, so that a process that keeps hitting its limit does not flood its log.
+     */
+    private void acceptFailed(Throwable cause) {
+        acceptFailures.incrementAndGet();
+        long now = System.nanoTime();
+        long last = lastFailureLine.get();
+        if (now - last < ACCEPT_FAILURE_LOG_INTERVAL_NANOS || !lastFailureLine.compareAndSet(last, now)) {
+            unloggedFailures.incrementAndGet();
+            return;
+        }
+        long since = unloggedFailures.getAndSet(0);
+        String message = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+        boolean descriptors = message.contains("Too many open files");
+        LOG.warning(() -> "accepting paused for " + ACCEPT_PAUSE_MILLIS + "ms at a time: " + (descriptors
+                ? "the process is out of file descriptors (open-files limit " + (descriptorLimit < 0 ? "unknown" : descriptorLimit)
+                + ", max-connections " + (global.max == 0 ? "0 (no limit)" : global.max) + "); open sessions go on and new"
+                + " connections wait in the listen backlog; raise the limit (LimitNOFILE in the systemd unit, ulimit -n)"
+                + " or lower max-connections (auto fits it to the limit)"
+                : "accept failed: " + message + "; open sessions go on")
+                + (since > 0 ? " (" + since + " more since the last such line)" : ""));
     }
 
     /** The process's count. */
@@ -159,6 +214,8 @@ public final class ConnectionGate {
         private final ArrayDeque<Channel> held = new ArrayDeque<>();
         private ChannelHandlerContext ctx;
         private volatile Channel channel;
+        /** After a failed accept: no accepting until the pause is over. */
+        private boolean paused;
 
         AcceptCounter(Counter frontend) {
             this.frontend = frontend;
@@ -200,10 +257,28 @@ public final class ConnectionGate {
             while (!held.isEmpty() && !full(frontend)) {
                 admit(held.poll());
             }
-            boolean open = !full(frontend);
+            boolean open = !full(frontend) && !paused;
             if (channel.isOpen() && channel.config().isAutoRead() != open) {
                 // autoRead off: Netty stops calling accept(); on again: it reads (accepts) at once.
                 channel.config().setAutoRead(open);
+            }
+        }
+
+        /**
+         * An accept failed (Netty fires it on the listener's pipeline): the listener pauses for a
+         * moment and resumes by itself; the exception goes no further (Netty's own handler would log
+         * it at the pipeline's tail once a second).
+         */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            acceptFailed(cause);
+            if (!paused) {
+                paused = true;
+                apply();
+                ctx.executor().schedule(() -> {
+                    paused = false;
+                    apply();
+                }, ACCEPT_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
             }
         }
 

@@ -38,7 +38,7 @@ public final class ScriptedServer implements Closeable {
 
     /** A server on {@code port} (0: a free one). */
     public ScriptedServer(int port, Script script) throws IOException {
-        listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
+        listener = new ServerSocket(port, 1024, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(() -> {
             while (!listener.isClosed()) {
                 Socket s;
@@ -75,6 +75,11 @@ public final class ScriptedServer implements Closeable {
     /** Connections accepted so far. */
     public int accepted() {
         return accepted.get();
+    }
+
+    /** Connections open now (accepted, script not ended). */
+    public int open() {
+        return open.size();
     }
 
     /** Connections whose script has ended. */
