@@ -41,12 +41,10 @@ public final class ServerTls {
     private static final int MAX_CLIENT_HELLO = 16 * 1024;
 
     private final Mapping<String, SslContext> mapping;
-    private final long handshakeTimeoutMillis;
     private final SslProvider provider;
 
-    private ServerTls(Mapping<String, SslContext> mapping, long handshakeTimeoutMillis, SslProvider provider) {
+    private ServerTls(Mapping<String, SslContext> mapping, SslProvider provider) {
         this.mapping = mapping;
-        this.handshakeTimeoutMillis = handshakeTimeoutMillis;
         this.provider = provider;
     }
 
@@ -107,16 +105,18 @@ public final class ServerTls {
         if (builder == null) {
             throw new IllegalArgumentException("no certificate");
         }
-        return new ServerTls(builder.build(), settings.handshakeTimeout().toMillis(), provider);
+        return new ServerTls(builder.build(), provider);
     }
 
     /** A new handler for one client connection. */
     public SniHandler newHandler() {
-        return new SniHandler(mapping, MAX_CLIENT_HELLO, handshakeTimeoutMillis) {
+        // No timeout of the handlers' own: the session bounds the whole handshake from the accept
+        // (tls.handshake-timeout), so that one clock decides and logs it as tls-timeout.
+        return new SniHandler(mapping, MAX_CLIENT_HELLO, 0) {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler handler = super.newSslHandler(context, allocator);
-                handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+                handler.setHandshakeTimeoutMillis(0);
                 return handler;
             }
         };

@@ -54,7 +54,7 @@ class LimitConfigTest {
         FrontendSettings f = p.frontends().get("f");
         BackendSettings b = p.backends().get("b");
         ServerSettings s = b.servers().get(0);
-        assertEquals(0, p.maxConnections());
+        assertEquals(ProxySettings.AUTO_MAX_CONNECTIONS, p.maxConnections(), "auto: what the open-files limit allows");
         assertEquals(0, f.maxConnections());
         assertNull(f.rateLimitPerSource());
         assertEquals(0, s.maxConnections());
@@ -108,7 +108,7 @@ class LimitConfigTest {
     @Test
     void negativeLimitsAreLocated() throws Exception {
         String m = failure("max-connections = -1", "max-connections = -2", "", "max-connections = -3");
-        assertTrue(m.contains(file + ":2: mailproxy.max-connections: -1 is not within 0..2147483647"), m);
+        assertTrue(m.contains(file + ":2: mailproxy.max-connections: expected auto, 0 (no limit) or a number of sessions, found -1"), m);
         assertTrue(m.contains(file + ":3: mailproxy.frontends.f.max-connections: -2 is not within 0..2147483647"), m);
         assertTrue(m.contains(file + ":5: mailproxy.backends.b.servers.0.max-connections: -3 is not within 0..2147483647"), m);
     }
