@@ -8,18 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.session.ProxyRunner;
 import io.mailproxy.session.ScriptedServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +33,7 @@ class OpenFilesLimitTest {
     @TempDir
     Path dir;
 
-    private Process start(String maxConnections, int port, int serverPort, List<String> lines) throws IOException {
+    private MailproxyProcess start(String maxConnections, int port, int serverPort) throws IOException {
         Path config = Files.writeString(dir.resolve("limit.conf"), """
                 mailproxy {
                   run-as-root = true
@@ -46,24 +42,8 @@ class OpenFilesLimitTest {
                   backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:%d" } ] } }
                 }
                 """.formatted(maxConnections, port, serverPort));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder("bash", "-c", "ulimit -n 400 && exec \"$0\" -cp \"$1\" " + Main.class.getName()
-                + " run --config \"$2\"", java, jarredClasspath(), config.toString())
-                .redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
-            } catch (IOException e) {
-                lines.add("(output closed)");
-            }
-        });
-        reader.setDaemon(true);
-        reader.start();
-        assertTrue(ProxyRunner.await(() -> lines.stream().anyMatch(l -> l.contains("mailproxy started")), Duration.ofSeconds(30)),
-                String.join("\n", lines));
+        MailproxyProcess p = MailproxyProcess.start(config, true, "ulimit -n 400", jarredClasspath());
+        assertTrue(p.awaitLine("mailproxy started", Duration.ofSeconds(30)), p.output());
         return p;
     }
 
@@ -104,20 +84,20 @@ class OpenFilesLimitTest {
         return clients;
     }
 
-    private static void stop(Process p) throws Exception {
-        new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    private static void stop(MailproxyProcess p) throws Exception {
+        p.signal("TERM");
+        assertTrue(p.process.waitFor(30, TimeUnit.SECONDS));
     }
 
     @Test
     void byDefaultMaxConnectionsFitsTheOpenFilesLimit() throws Exception {
         int port = ProxyRunner.freePort();
-        List<String> lines = new CopyOnWriteArrayList<>();
         try (ScriptedServer server = new ScriptedServer(s -> {
                  write(s, "* OK hello\r\n");
                  ScriptedServer.drain(s);
              })) {
-            Process p = start("auto", port, server.port(), lines);
+            MailproxyProcess p = start("auto", port, server.port());
+            List<String> lines = p.lines;
             try {
                 java.util.regex.Matcher m = java.util.regex.Pattern.compile("max-connections (\\d+) \\(auto: the open-files"
                         + " limit 400 allows 2 descriptors per session, (\\d+) kept").matcher(String.join("\n", lines));
@@ -149,12 +129,12 @@ class OpenFilesLimitTest {
     @Test
     void outOfDescriptorsItSaysSoOnceAndResumesByItself() throws Exception {
         int port = ProxyRunner.freePort();
-        List<String> lines = new CopyOnWriteArrayList<>();
         try (ScriptedServer server = new ScriptedServer(s -> {
                  write(s, "* OK hello\r\n");
                  ScriptedServer.drain(s);
              })) {
-            Process p = start("0", port, server.port(), lines);
+            MailproxyProcess p = start("0", port, server.port());
+            List<String> lines = p.lines;
             try {
                 assertTrue(lines.stream().anyMatch(l -> l.contains("max-connections 0 (no limit) is more than the open-files limit 400")),
                         String.join("\n", lines));

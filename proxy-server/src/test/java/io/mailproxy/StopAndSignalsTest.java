@@ -9,17 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.session.ProxyRunner;
 import io.mailproxy.session.ScriptedServer;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -34,56 +29,6 @@ class StopAndSignalsTest {
 
     @TempDir
     Path dir;
-
-    /** A running {@code mailproxy run}; its output is read into {@link #lines} unless told not to. */
-    private static final class Child implements AutoCloseable {
-        final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
-
-        Child(Path config, boolean readOutput) throws IOException {
-            process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", "--config", config.toString())
-                    .redirectErrorStream(true).start();
-            if (readOutput) {
-                readOutput();
-            }
-        }
-
-        void readOutput() {
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    lines.add("(output closed)");
-                }
-            });
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        boolean awaitLine(String fragment, Duration timeout) {
-            return ProxyRunner.await(() -> lines.stream().anyMatch(l -> l.contains(fragment)), timeout);
-        }
-
-        void signal(String name) throws Exception {
-            // kill(1), not Process.destroy(): destroy also closes our end of the child's output
-            assertEquals(0, new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor());
-        }
-
-        String output() {
-            return String.join("\n", lines);
-        }
-
-        @Override
-        public void close() throws Exception {
-            if (process.isAlive()) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        }
-    }
 
     private Path config(String body) throws IOException {
         return Files.writeString(Files.createTempFile(dir, "run", ".conf"), "mailproxy {\n  run-as-root = true\n" + body + "\n}\n");
@@ -100,7 +45,7 @@ class StopAndSignalsTest {
     void sighupDoesNotStopTheProcess() throws Exception {
         int port = ProxyRunner.freePort();
         try (ScriptedServer server = new ScriptedServer(s -> write(s, "* OK hello\r\n"));
-             Child child = new Child(config("""
+             MailproxyProcess child = MailproxyProcess.start(config("""
                      frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
                      backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:%d" } ] } }
                      """.formatted(port, server.port())), true)) {
@@ -170,7 +115,7 @@ class StopAndSignalsTest {
                  write(s, "* OK imap\r\n");
                  ScriptedServer.drain(s);
              });
-             Child child = new Child(config(twoFrontends(lmtpPort, imapPort, "", lmtp.port(), imap.port())), true)) {
+             MailproxyProcess child = MailproxyProcess.start(config(twoFrontends(lmtpPort, imapPort, "", lmtp.port(), imap.port())), true)) {
             assertTrue(child.awaitLine("mailproxy started", Duration.ofSeconds(30)), child.output());
             try (Socket mta = connect(lmtpPort); Socket mua = connect(imapPort)) {
                 assertEquals("* OK imap", readLine(mua));
@@ -200,7 +145,7 @@ class StopAndSignalsTest {
         CountDownLatch replyNow = new CountDownLatch(1);
         try (ScriptedServer lmtp = lmtpServer(replyNow);
              ScriptedServer imap = new ScriptedServer(s -> write(s, "* OK imap\r\n"));
-             Child child = new Child(config(twoFrontends(lmtpPort, imapPort, ", shutdown-grace = 0s", lmtp.port(),
+             MailproxyProcess child = MailproxyProcess.start(config(twoFrontends(lmtpPort, imapPort, ", shutdown-grace = 0s", lmtp.port(),
                      imap.port())), true)) {
             assertTrue(child.awaitLine("mailproxy started", Duration.ofSeconds(30)), child.output());
             try (Socket mta = connect(lmtpPort)) {
@@ -240,7 +185,7 @@ class StopAndSignalsTest {
                  readLine(s);
                  write(s, "* BYE bye\r\na OK done\r\n");
              });
-             Child child = new Child(config("""
+             MailproxyProcess child = MailproxyProcess.start(config("""
                      log.max-pending-lines = 16
                      frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
                      backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:%d" } ] } }
