@@ -2,7 +2,11 @@ package io.mailproxy;
 
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.BackendConnector;
+import io.mailproxy.checks.CheckResult;
+import io.mailproxy.checks.CheckSpec;
+import io.mailproxy.checks.Checker;
 import io.mailproxy.checks.MailCheck;
+import io.mailproxy.config.ConfigDiff;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.BindAddress;
 import io.mailproxy.config.CertificateFiles;
@@ -18,18 +22,17 @@ import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.limit.FileDescriptors;
 import io.mailproxy.stick.StickTable;
+import io.mailproxy.tls.CertificateWatcher;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannelRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.ssl.SslProvider;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -40,6 +43,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -48,7 +52,9 @@ import javax.net.ssl.SSLException;
 
 /**
  * A running proxy built from {@link ProxySettings}: one listener per bind address, sessions on a
- * shared group of event loops. Built once; a new configuration builds a new instance.
+ * shared group of event loops. A new configuration is applied in place by {@link #reload}: sessions
+ * go on, listeners whose address is kept stay open, and backends, servers and stick tables matched
+ * by name keep their state.
  */
 public final class MailProxy implements AutoCloseable {
 
@@ -60,20 +66,32 @@ public final class MailProxy implements AutoCloseable {
     /** Outbound buffer bounds per connection: past the high mark the other side stops reading. */
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
-    private final ProxySettings settings;
+    /** Settings only a restart applies: the event loops, the transport, the TLS engine, the log writer. */
+    private static final List<String> RESTART_ONLY = List.of("io-threads", "io-transport", "tls-engine",
+            "log.max-pending-lines", "run-as-root");
+
+    private volatile ProxySettings settings;
     private final Transport transport;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
-    private final ChannelGroup listeners = new DefaultChannelGroup("listeners", GlobalEventExecutor.INSTANCE);
     private final Sessions sessions = new Sessions();
     private final AtomicInteger active = new AtomicInteger();
     private ConnectionGate gate;
     private volatile boolean closed;
-    private final Map<String, Backend> backends = new LinkedHashMap<>();
-    private final List<Frontend> frontends = new ArrayList<>();
-    private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
+    // Changed by start and reload only (one at a time: both hold this object's monitor); read anywhere.
+    private volatile Map<String, Backend> backends = Map.of();
+    private volatile Map<String, Listening> frontends = Map.of();
+    /** Stick tables by {@link #tableKey}: a reload that keeps a table keeps its entries. */
+    private Map<String, StickTable> tables = Map.of();
     private final SslProvider tlsProvider;
     private HealthChecks healthChecks;
+    private CertificateWatcher certificates;
+    private BackendConnector connector;
+    private Checker checker;
+
+    /** A frontend and its listeners, by bind address. */
+    private record Listening(Frontend frontend, ConnectionGate.Counter count, Map<BindAddress, Channel> channels) {
+    }
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -159,76 +177,306 @@ public final class MailProxy implements AutoCloseable {
         }
     }
 
-    private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
-        // A table named under stick-tables is built once, for every backend that names it; tables
-        // that no backend uses take no memory.
-        Map<String, StickTable> sharedTables = new LinkedHashMap<>();
+    private synchronized void bind(Map<String, ServerTls> tls) throws ConfigurationException {
+        tables = tablesFor(settings, Map.of());
+        Map<String, Backend> built = new LinkedHashMap<>();
         for (BackendSettings b : settings.backends().values()) {
-            StickTableSettings t = b.stickTable();
-            StickTable table = t == null ? null
-                    : t.shared() ? sharedTables.computeIfAbsent(t.name(), n -> StickTable.of(t)) : StickTable.of(t);
-            backends.put(b.name(), new Backend(b, table));
+            built.put(b.name(), new Backend(b, tables.get(tableKey(b))));
         }
-        boolean checked = settings.backends().values().stream().anyMatch(b -> b.healthCheck().enabled());
+        backends = built;
         try {
-            // One checker for the process: it holds the checks' TLS context, which is costly to build.
-            healthChecks = HealthChecks.of(backends.values(),
-                    checked ? new MailCheck(transport.socketChannel()) : (loop, spec) -> {
-                        throw new IllegalStateException("no backend has health checks");
-                    });
+            healthChecks = HealthChecks.of(built.values(), this::runCheck);
         } catch (HealthChecks.UnresolvedCheckTarget e) {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
-        BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
-        gate = new ConnectionGate(maxConnections(), FileDescriptors.limit());
+        connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
+        gate = new ConnectionGate(maxConnections(settings), FileDescriptors.limit());
         List<ConfigProblem> problems = new ArrayList<>();
+        Map<String, Listening> listening = new LinkedHashMap<>();
         for (FrontendSettings f : settings.frontends().values()) {
-            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, active, sessions);
-            frontends.add(frontend);
-            ConnectionGate.Counter count = gate.frontend(f.maxConnections());
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(acceptors, workers)
-                    .channel(transport.serverChannel())
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    // With a limit, one accept per read: the gate pauses the listener between two
-                    // accepts, where a batch of 16 could overshoot the limit.
-                    .option(ChannelOption.RCVBUF_ALLOCATOR,
-                            new ServerChannelRecvByteBufAllocator().maxMessagesPerRead(gate.limited(count) ? 1 : 16))
-                    .handler(gate.acceptHandler(count))
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_KEEPALIVE, true)
-                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                    .childHandler(frontend);
+            Frontend frontend = new Frontend(f, built.get(f.backend()), tls.get(f.name()), connector, active, sessions);
+            Listening l = new Listening(frontend, gate.frontend(f.maxConnections()), new LinkedHashMap<>());
+            listening.put(f.name(), l);
             for (BindAddress address : f.bind()) {
-                ChannelFuture bound = b.bind(address.address().resolve()).awaitUninterruptibly();
-                if (bound.isSuccess()) {
-                    listeners.add(bound.channel());
-                    boundAddresses.add((InetSocketAddress) bound.channel().localAddress());
-                    LOG.info(() -> "frontend " + f.name() + " (" + f.protocol().configName()
-                            + (f.tls().enabled() ? ", TLS" : "") + ") listening on " + address.address()
-                            + ", backend " + f.backend());
-                } else {
-                    problems.add(address.problem("cannot listen on " + address.address() + ": " + Reasons.of(bound.cause())));
-                }
+                listen(l, address, problems);
             }
         }
+        frontends = listening;
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
         // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
         healthChecks.start(workers);
-        LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
+        certificates = CertificateWatcher.start(this::frontends,
+                f -> ServerTls.build(f.tls(), f.protocol(), tlsProvider), this::installCertificates,
+                CertificateWatcher.INTERVAL);
+        LOG.info(() -> "mailproxy started: " + boundAddresses().size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
+    }
+
+    /** New certificates for {@code frontend}, unless a reload gave it other settings since they were read. */
+    private synchronized void installCertificates(Frontend frontend, FrontendSettings builtFor, ServerTls tls) {
+        if (!closed && frontend.settings() == builtFor) {
+            frontend.certificates(tls);
+        }
+    }
+
+    /** Runs one health check with the process's one checker, made on first use (its TLS context is costly). */
+    private io.netty.util.concurrent.Future<CheckResult> runCheck(io.netty.channel.EventLoop loop, CheckSpec spec) {
+        Checker c;
+        synchronized (this) {
+            if (checker == null) {
+                checker = new MailCheck(transport.socketChannel());
+            }
+            c = checker;
+        }
+        return c.run(loop, spec);
+    }
+
+    /** Binds one address of {@code l}'s frontend; a failure is added to {@code problems}. */
+    private void listen(Listening l, BindAddress address, List<ConfigProblem> problems) {
+        FrontendSettings f = l.frontend().settings();
+        ServerBootstrap b = new ServerBootstrap()
+                .group(acceptors, workers)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, acceptBatch(l.count()))
+                .handler(gate.acceptHandler(l.count()))
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childHandler(l.frontend());
+        ChannelFuture bound = b.bind(address.address().resolve()).awaitUninterruptibly();
+        if (bound.isSuccess()) {
+            l.channels().put(address, bound.channel());
+            LOG.info(() -> "frontend " + f.name() + " (" + f.protocol().configName()
+                    + (f.tls().enabled() ? ", TLS" : "") + ") listening on " + address.address()
+                    + ", backend " + f.backend());
+        } else {
+            problems.add(address.problem("cannot listen on " + address.address() + ": " + Reasons.of(bound.cause())));
+        }
+    }
+
+    /**
+     * Accepts per read: with a limit, one, so that the gate pauses the listener between two accepts
+     * where a batch of 16 could overshoot it (the gate holds any that do).
+     */
+    private io.netty.channel.RecvByteBufAllocator acceptBatch(ConnectionGate.Counter count) {
+        return new ServerChannelRecvByteBufAllocator().maxMessagesPerRead(gate.limited(count) ? 1 : 16);
+    }
+
+    /**
+     * Stick tables for {@code next}: a table named under {@code stick-tables} is built once for every
+     * backend that names it (tables no backend uses take no memory); a backend's own table is its own.
+     * A table of {@code current} with the same key is kept as it is, or resized keeping its most
+     * recently used entries when its size or expiry changed.
+     */
+    private static Map<String, StickTable> tablesFor(ProxySettings next, Map<String, StickTable> current) {
+        Map<String, StickTable> out = new LinkedHashMap<>();
+        for (BackendSettings b : next.backends().values()) {
+            StickTableSettings t = b.stickTable();
+            if (t == null || out.containsKey(tableKey(b))) {
+                continue;
+            }
+            StickTable old = current.get(tableKey(b));
+            StickTable table;
+            if (old == null) {
+                table = StickTable.of(t);
+            } else if (old.size() == t.size() && Objects.equals(old.expire(), t.expire())) {
+                table = old;
+            } else {
+                table = old.resized(t);
+            }
+            out.put(tableKey(b), table);
+        }
+        return out;
+    }
+
+    /** A shared table by its name, a backend's own table by the backend's: they may be named alike. */
+    private static String tableKey(BackendSettings b) {
+        StickTableSettings t = b.stickTable();
+        return t == null ? null : t.shared() ? "shared " + t.name() : "backend " + b.name();
+    }
+
+    /**
+     * Applies {@code next} in place and returns what changed, or throws with every problem and
+     * changes nothing. Checked first, all or nothing: every TLS frontend's certificates are read
+     * again (so a reload also picks up renewed files), every check address must resolve, and every
+     * address that is not listened on yet must bind. Then: frontends matched by name take their new
+     * settings for the connections they accept from now on (their running sessions keep theirs),
+     * addresses kept stay open without a gap, added ones listen, removed frontends and addresses stop
+     * accepting (their sessions go on); backends and servers are matched by name ({@link
+     * Backend#reconfigure}); stick tables by name keep their entries; health checks as {@link
+     * HealthChecks#reconfigure} says. Settings only a restart applies ({@link #RESTART_ONLY}) keep
+     * their running values and are named in the result.
+     *
+     * @throws ConfigurationException naming each problem; the running configuration stays
+     */
+    public synchronized Reload reload(ProxySettings next) throws ConfigurationException {
+        if (closed) {
+            throw new IllegalStateException("mailproxy is stopping");
+        }
+        ProxySettings before = settings;
+        ConfigDiff diff = ConfigDiff.between(before, next);
+        List<String> restart = restartOnly(diff);
+        Map<String, ServerTls> tls = tlsContexts(next, tlsProvider);
+        try {
+            HealthChecks.verifyTargets(next.backends().values());
+        } catch (HealthChecks.UnresolvedCheckTarget e) {
+            throw new ConfigurationException(List.of(new ConfigProblem(next.source().toString(), -1, e.path(),
+                    e.getMessage())));
+        }
+        Map<String, StickTable> nextTables = tablesFor(next, tables);
+        Map<String, Backend> current = backends;
+        Map<String, Backend> nextBackends = new LinkedHashMap<>();
+        for (BackendSettings b : next.backends().values()) {
+            Backend kept = current.get(b.name());
+            // A new backend is made now so that a new frontend can be bound to it; it takes sessions
+            // only once a listener of that frontend is open.
+            nextBackends.put(b.name(), kept != null ? kept : new Backend(b, nextTables.get(tableKey(b))));
+        }
+        Map<String, Listening> nextFrontends = bindChanges(next, nextBackends, tls);
+        // Nothing below fails on the configuration: apply.
+        warnAboutReadableKeys(next);
+        List<String> retired = new ArrayList<>();
+        for (BackendSettings b : next.backends().values()) {
+            Backend backend = nextBackends.get(b.name());
+            if (current.get(b.name()) == backend) {
+                backend.reconfigure(b, nextTables.get(tableKey(b))).forEach(s -> retired.add(s.qualifiedName()));
+            }
+        }
+        for (Backend gone : current.values()) {
+            if (!nextBackends.containsKey(gone.name())) {
+                gone.retire();
+            }
+        }
+        tables = nextTables;
+        backends = nextBackends;
+        healthChecks.reconfigure(nextBackends.values(), () -> this::runCheck);
+        for (FrontendSettings f : next.frontends().values()) {
+            Listening l = nextFrontends.get(f.name());
+            Listening old = frontends.get(f.name());
+            if (old != null) {
+                l.frontend().reconfigure(f, nextBackends.get(f.backend()), tls.get(f.name()));
+                if (l.count().max() != f.maxConnections()) {
+                    gate.changeMax(l.count(), f.maxConnections());
+                }
+            }
+        }
+        for (Map.Entry<String, Listening> e : frontends.entrySet()) {
+            Listening l = nextFrontends.get(e.getKey());
+            for (Map.Entry<BindAddress, Channel> c : e.getValue().channels().entrySet()) {
+                if (l == null || l.channels().get(c.getKey()) != c.getValue()) {
+                    c.getValue().close();
+                    LOG.info("frontend " + e.getKey() + ": no longer listening on " + c.getKey().address()
+                            + (l == null ? " (frontend removed; its sessions go on)" : ""));
+                }
+            }
+        }
+        int max = maxConnections(next);
+        if (gate.global().max() != max) {
+            gate.changeMax(gate.global(), max);
+        }
+        for (Listening l : nextFrontends.values()) {
+            for (Channel c : l.channels().values()) {
+                c.config().setRecvByteBufAllocator(acceptBatch(l.count()));
+            }
+        }
+        frontends = nextFrontends;
+        settings = next;
+        return new Reload(diff, restart, retired);
+    }
+
+    /**
+     * The frontends of {@code next} with their listeners: kept addresses keep their channel, new
+     * ones are bound now. When one cannot be bound, those bound here are closed again and the
+     * problems thrown, and nothing has changed.
+     */
+    private Map<String, Listening> bindChanges(ProxySettings next, Map<String, Backend> nextBackends,
+                                                Map<String, ServerTls> tls) throws ConfigurationException {
+        Map<String, Listening> current = frontends;
+        // An address that moves to another frontend must be given up before it can be bound again.
+        Map<BindAddress, String> owner = new LinkedHashMap<>();
+        for (FrontendSettings f : next.frontends().values()) {
+            f.bind().forEach(a -> owner.put(a, f.name()));
+        }
+        Map<String, Listening> out = new LinkedHashMap<>();
+        List<Channel> opened = new ArrayList<>();
+        List<ConfigProblem> problems = new ArrayList<>();
+        for (FrontendSettings f : next.frontends().values()) {
+            Listening old = current.get(f.name());
+            Listening l = old != null
+                    ? new Listening(old.frontend(), old.count(), new LinkedHashMap<>())
+                    : new Listening(new Frontend(f, nextBackends.get(f.backend()), tls.get(f.name()), connector, active,
+                    sessions), gate.frontend(f.maxConnections()), new LinkedHashMap<>());
+            for (BindAddress address : f.bind()) {
+                Channel kept = old == null ? null : old.channels().get(address);
+                if (kept != null && kept.isOpen()) {
+                    l.channels().put(address, kept);
+                    continue;
+                }
+                for (Map.Entry<String, Listening> other : current.entrySet()) {
+                    Channel moved = other.getValue().channels().get(address);
+                    if (moved != null && !other.getKey().equals(f.name()) && f.name().equals(owner.get(address))) {
+                        // the one gap a reload may leave: an address handed from one frontend to another
+                        moved.close().awaitUninterruptibly();
+                    }
+                }
+                int before = problems.size();
+                listen(l, address, problems);
+                if (problems.size() == before) {
+                    opened.add(l.channels().get(address));
+                }
+            }
+            out.put(f.name(), l);
+        }
+        if (!problems.isEmpty()) {
+            opened.forEach(c -> c.close().awaitUninterruptibly());
+            throw new ConfigurationException(problems);
+        }
+        return out;
+    }
+
+    /** The changes among {@link #RESTART_ONLY}, as {@code io-threads}. */
+    private static List<String> restartOnly(ConfigDiff diff) {
+        List<String> out = new ArrayList<>();
+        for (String change : diff.changes()) {
+            if (change.startsWith("global changed: ")) {
+                for (String key : change.substring("global changed: ".length()).split(", ")) {
+                    if (RESTART_ONLY.contains(key)) {
+                        out.add(key);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What a reload did: the changes, the settings that wait for a restart, the servers removed.
+     *
+     * @param restartOnly keys that changed but keep their running value until a restart
+     * @param retired     {@code backend/server} of each server removed (its sessions go on)
+     */
+    public record Reload(ConfigDiff changes, List<String> restartOnly, List<String> retired) {
+        /** The one line a reload logs. */
+        public String summary() {
+            String line = "configuration reloaded: " + changes;
+            if (!restartOnly.isEmpty()) {
+                line += "; changed but applied only at the next restart: " + String.join(", ", restartOnly);
+            }
+            return line;
+        }
     }
 
     /**
      * The process's session limit: as configured, or with {@code auto} what the open-files limit
      * allows. Logged, with a warning when a configured limit is above what the descriptors allow.
      */
-    private int maxConnections() {
+    private static int maxConnections(ProxySettings settings) {
         long descriptors = FileDescriptors.limit();
         int listeners = settings.frontends().values().stream().mapToInt(f -> f.bind().size()).sum();
         int checked = settings.backends().values().stream().filter(b -> b.healthCheck().enabled())
@@ -258,11 +506,22 @@ public final class MailProxy implements AutoCloseable {
 
     /** The addresses actually bound, in configuration order. */
     public List<InetSocketAddress> boundAddresses() {
-        return List.copyOf(boundAddresses);
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Listening l : frontends.values()) {
+            for (Channel c : l.channels().values()) {
+                out.add((InetSocketAddress) c.localAddress());
+            }
+        }
+        return out;
     }
 
     public Map<String, Backend> backends() {
-        return Map.copyOf(backends);
+        return backends;
+    }
+
+    /** The configuration running now (the last one applied). */
+    public ProxySettings settings() {
+        return settings;
     }
 
     /** The servers' health checks (none for backends with {@code health-check.type = none}). */
@@ -282,7 +541,7 @@ public final class MailProxy implements AutoCloseable {
 
     /** The frontends, in configuration order. */
     public List<Frontend> frontends() {
-        return List.copyOf(frontends);
+        return frontends.values().stream().map(Listening::frontend).toList();
     }
 
     /** The process's and each listener's connection counts against their {@code max-connections}. */
@@ -298,19 +557,29 @@ public final class MailProxy implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (this) {
+            // waits for a reload in progress; no reload after this
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
-        listeners.close().awaitUninterruptibly();
+        for (Listening l : frontends.values()) {
+            for (Channel c : l.channels().values()) {
+                c.close().awaitUninterruptibly();
+            }
+        }
         sessions.stopAll();
         Duration longest = Duration.ZERO;
-        for (FrontendSettings f : settings.frontends().values()) {
-            longest = f.shutdownGrace().compareTo(longest) > 0 ? f.shutdownGrace() : longest;
+        for (Frontend f : frontends()) {
+            longest = f.settings().shutdownGrace().compareTo(longest) > 0 ? f.settings().shutdownGrace() : longest;
         }
         if (!sessions.awaitEmpty(longest.plus(STOP_MARGIN))) {
             sessions.killAll("mailproxy is stopping: the session did not end within its shutdown-grace");
             sessions.awaitEmpty(STOP_MARGIN);
+        }
+        if (certificates != null) {
+            certificates.close();
         }
         if (healthChecks != null) {
             healthChecks.close();

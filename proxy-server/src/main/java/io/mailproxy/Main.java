@@ -7,11 +7,12 @@ import io.mailproxy.log.LogSetup;
 import io.mailproxy.tls.ServerTls;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 
 /**
- * The {@code mailproxy} command: {@code run}, {@code check} and {@code demo}.
+ * The {@code mailproxy} command: {@code run}, {@code check}, {@code reload} and {@code demo}.
  *
  * <p>Exit codes: 0 success; 2 a configuration that cannot run (every problem printed as
  * {@code FILE:LINE: key: what is wrong}) or a usage error; 1 anything else, in one line.
@@ -26,8 +27,9 @@ public final class Main {
     private static final java.time.Duration LOG_DRAIN = java.time.Duration.ofSeconds(5);
 
     private static final String USAGE = """
-            usage: mailproxy run --config FILE     run the proxy in the foreground (SIGTERM/SIGINT stop it; SIGHUP is ignored)
+            usage: mailproxy run --config FILE     run the proxy in the foreground (SIGTERM/SIGINT stop it, SIGHUP reloads FILE)
                    mailproxy check --config FILE   validate a configuration and its certificates
+                   mailproxy reload --config FILE  validate FILE, then ask the mailproxy running it to reload it (SIGHUP)
                    mailproxy demo                  two local Dovecot backends behind mailproxy, to try by hand
             """;
 
@@ -55,12 +57,16 @@ public final class Main {
         }
         String command = args[0];
         switch (command) {
-            case "run", "check" -> {
+            case "run", "check", "reload" -> {
                 Path config = configArgument(args, err);
                 if (config == null) {
                     return BAD_CONFIG;
                 }
-                return command.equals("run") ? runProxy(config, out, err) : check(config, out, err);
+                return switch (command) {
+                    case "run" -> runProxy(config, out, err);
+                    case "check" -> check(config, out, err);
+                    default -> reload(config, out, err);
+                };
             }
             case "demo" -> {
                 // The demo starts Dovecot, which the product never does: it is a program of its own
@@ -108,6 +114,36 @@ public final class Main {
         }
     }
 
+    /**
+     * Validates {@code config} as {@code check} does, then sends SIGHUP to each process running
+     * {@code mailproxy run} with that file; the process logs what the reload changed.
+     */
+    private static int reload(Path config, PrintStream out, PrintStream err) {
+        int checked = check(config, out, err);
+        if (checked != OK) {
+            err.println("mailproxy reload: nothing was sent; the running configuration stays");
+            return checked;
+        }
+        List<ProcessHandle> running = RunningProxies.using(config);
+        if (running.isEmpty()) {
+            err.println("mailproxy reload: no running mailproxy uses " + config.toAbsolutePath().normalize()
+                    + " (under systemd: systemctl reload mailproxy)");
+            return FAILED;
+        }
+        int code = OK;
+        for (ProcessHandle p : running) {
+            String problem = RunningProxies.hangUp(p);
+            if (problem == null) {
+                out.println("mailproxy reload: asked process " + p.pid() + " to reload " + config
+                        + "; its log says what changed");
+            } else {
+                err.println("mailproxy reload: cannot signal process " + p.pid() + ": " + problem);
+                code = FAILED;
+            }
+        }
+        return code;
+    }
+
     private static int runProxy(Path config, PrintStream out, PrintStream err) {
         ProxySettings settings;
         MailProxy proxy;
@@ -128,9 +164,9 @@ public final class Main {
             return BAD_CONFIG;
         }
         Logger log = Logger.getLogger(Main.class.getName());
-        // SIGHUP's default would stop the JVM like SIGTERM; a reload signal must never do that.
-        Signals.handle("HUP", () -> log.warning("SIGHUP received: reloading the configuration is not supported yet;"
-                + " the signal is ignored and mailproxy keeps running with " + config));
+        // Reloads run one at a time on their own thread: signals that come meanwhile make one more.
+        Reloader reloader = new Reloader(config, proxy);
+        Signals.handle("HUP", reloader::request);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("stopping: closing the listeners; " + proxy.activeSessions() + " session(s) open");

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.session.ProxyRunner;
 import io.mailproxy.session.ScriptedServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code mailproxy run} in a child JVM, signalled as systemd and admins do: SIGHUP does not stop it;
+ * {@code mailproxy run} in a child JVM, signalled as systemd and admins do: SIGHUP reloads it;
  * SIGTERM lets an LMTP delivery in flight get its reply before the session is closed, cuts IMAP at
  * once and logs both as stopped; a standard output nobody reads does not hold up a single session.
  */
@@ -42,25 +44,83 @@ class StopAndSignalsTest {
     }
 
     @Test
-    void sighupDoesNotStopTheProcess() throws Exception {
+    void sighupAndTheReloadCommandReloadWithoutStoppingAndABrokenFileChangesNothing() throws Exception {
         int port = ProxyRunner.freePort();
-        try (ScriptedServer server = new ScriptedServer(s -> write(s, "* OK hello\r\n"));
-             MailproxyProcess child = MailproxyProcess.start(config("""
-                     frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
-                     backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:%d" } ] } }
-                     """.formatted(port, server.port())), true)) {
-            assertTrue(child.awaitLine("mailproxy started", Duration.ofSeconds(30)), child.output());
-            child.signal("HUP");
-            assertTrue(child.awaitLine("SIGHUP received", Duration.ofSeconds(10)), child.output());
-            try (Socket client = connect(port)) {
-                assertEquals("* OK hello", readLine(client), "still serving after SIGHUP");
+        String body = """
+                frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
+                backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:%d" } ] } }
+                """;
+        try (ScriptedServer one = new ScriptedServer(s -> {
+                 write(s, "* OK one\r\n");
+                 readLine(s);
+                 write(s, "* one still here\r\n");
+             });
+             ScriptedServer two = new ScriptedServer(s -> write(s, "* OK two\r\n"))) {
+            Path file = config(body.formatted(port, one.port()));
+            try (MailproxyProcess child = MailproxyProcess.start(file, true);
+                 Socket before = awaitStarted(child, port)) {
+                assertEquals("* OK one", readLine(before));
+                // s1 is replaced by s2: the open session stays on s1, new ones go to s2
+                Files.writeString(file, "mailproxy {\n  run-as-root = true\n" + body.formatted(port, two.port())
+                        .replace("name = s1", "name = s2") + "\n}\n");
+                child.signal("HUP");
+                assertTrue(child.awaitLine("configuration reloaded: server pool/s2 added; server pool/s1 removed",
+                        Duration.ofSeconds(30)), child.output());
+                try (Socket after = connect(port)) {
+                    assertEquals("* OK two", readLine(after), "a new session uses the new configuration");
+                }
+                write(before, "a NOOP\r\n");
+                assertEquals("* one still here", readLine(before), "the session opened before goes on");
+
+                // A broken file: refused whole, with its line, and the running configuration stays.
+                Files.writeString(file, "mailproxy {\n  run-as-root = true\n" + body.formatted(port, one.port())
+                        .replace("send-proxy = none", "send-proxy = nonsense") + "\n}\n");
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                ByteArrayOutputStream err = new ByteArrayOutputStream();
+                assertEquals(Main.BAD_CONFIG, Main.run(new String[] {"reload", "--config", file.toString()},
+                        new PrintStream(out, true), new PrintStream(err, true)), "reload of a broken file");
+                assertTrue(err.toString().contains(file + ":4: mailproxy.backends.pool.send-proxy"), err.toString());
+                child.signal("HUP");
+                assertTrue(child.awaitLine("reload refused, the running configuration stays", Duration.ofSeconds(30)),
+                        child.output());
+                assertTrue(child.awaitLine(file + ":4: mailproxy.backends.pool.send-proxy", Duration.ofSeconds(5)),
+                        child.output());
+                try (Socket after = connect(port)) {
+                    assertEquals("* OK two", readLine(after), "the broken file changed nothing");
+                }
+
+                // `mailproxy reload --config FILE` finds the process running that file and signals it.
+                Files.writeString(file, "mailproxy {\n  run-as-root = true\n" + body.formatted(port, one.port()) + "\n}\n");
+                assertEquals(Main.OK, Main.run(new String[] {"reload", "--config", file.toString()},
+                        new PrintStream(out, true), new PrintStream(err, true)), err.toString());
+                assertTrue(out.toString().contains("asked process " + child.process.pid() + " to reload"), out.toString());
+                assertTrue(child.awaitLine("configuration reloaded: server pool/s1 added; server pool/s2 removed",
+                        Duration.ofSeconds(30)), child.output());
+                assertTrue(child.process.isAlive());
+                // Negative control: SIGTERM does stop it, so the liveness above means something.
+                child.signal("TERM");
+                assertTrue(child.process.waitFor(20, TimeUnit.SECONDS), child.output());
+                assertEquals(143, child.process.exitValue());
             }
-            assertTrue(child.process.isAlive());
-            // Negative control: SIGTERM does stop it, so the liveness above means something.
-            child.signal("TERM");
-            assertTrue(child.process.waitFor(20, TimeUnit.SECONDS), child.output());
-            assertEquals(143, child.process.exitValue());
         }
+    }
+
+    /** The reload command with no process running the file says so and fails. */
+    @Test
+    void reloadWithoutARunningProcessFails() throws Exception {
+        Path file = config("""
+                frontends { imap { bind = ["127.0.0.1:%d"], backend = pool } }
+                backends { pool { send-proxy = none, servers = [ { name = s1, address = "127.0.0.1:1" } ] } }
+                """.formatted(ProxyRunner.freePort()));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(Main.FAILED, Main.run(new String[] {"reload", "--config", file.toString()},
+                new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true)));
+        assertTrue(err.toString().contains("no running mailproxy uses"), err.toString());
+    }
+
+    private static Socket awaitStarted(MailproxyProcess child, int port) throws IOException {
+        assertTrue(child.awaitLine("mailproxy started", Duration.ofSeconds(30)), child.output());
+        return connect(port);
     }
 
     private static ScriptedServer lmtpServer(CountDownLatch replyNow) throws IOException {

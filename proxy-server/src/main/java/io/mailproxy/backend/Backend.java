@@ -17,10 +17,11 @@ public final class Backend {
 
     private static final Logger LOG = Logger.getLogger(Backend.class.getName());
 
-    private final BackendSettings settings;
-    private final List<Server> servers;
-    private final Balancer<Server> balancer;
-    private final StickTable stickTable;
+    // Replaced by a reload that keeps the backend (reconfigure); read by every event loop.
+    private volatile BackendSettings settings;
+    private volatile List<Server> servers;
+    private volatile Balancer<Server> balancer;
+    private volatile StickTable stickTable;
     private final BackendQueue queue;
     private final AtomicInteger active = new AtomicInteger();
 
@@ -46,6 +47,59 @@ public final class Backend {
         this.servers = List.copyOf(list);
         this.balancer = Balancer.of(settings.balance(), settings.hashType(), servers, settings.allBackups());
         this.queue = new BackendQueue(settings.name(), servers, balancer, settings.allBackups(), settings.redispatch());
+    }
+
+    /**
+     * A reload kept this backend (same name) with {@code next} settings. Servers are matched by
+     * name: a kept one keeps its state, counts, sessions and queue and takes its new settings; a new
+     * one starts as a new server would ({@code health-check.start}); a removed one is retired: it
+     * takes no new session and its sessions go on. The balancer is rebuilt over the new list (so a
+     * new weight applies to the next pick) and the queue serves its waiters under the new layout.
+     * Called by one thread at a time (the reload); sessions may run on every event loop meanwhile.
+     *
+     * @param table the stick table for {@code next} (kept, resized or new), or null
+     * @return the servers the reload removed
+     */
+    public List<Server> reconfigure(BackendSettings next, StickTable table) {
+        if (!next.name().equals(name())) {
+            throw new IllegalArgumentException("backend " + name() + " cannot become " + next.name());
+        }
+        boolean initiallyUp = !next.healthCheck().enabled() || next.healthCheck().startUp();
+        List<Server> list = new ArrayList<>();
+        for (ServerSettings s : next.servers()) {
+            Server kept = server(s.name());
+            if (kept != null) {
+                kept.reconfigure(s);
+                list.add(kept);
+            } else {
+                list.add(new Server(next.name(), s, initiallyUp));
+            }
+        }
+        List<Server> removed = new ArrayList<>();
+        for (Server s : servers) {
+            if (!list.contains(s)) {
+                s.retire();
+                removed.add(s);
+            }
+        }
+        Balancer<Server> nextBalancer = Balancer.of(next.balance(), next.hashType(), list, next.allBackups());
+        this.settings = next;
+        this.stickTable = table;
+        this.servers = List.copyOf(list);
+        this.balancer = nextBalancer;
+        queue.reconfigure(list, nextBalancer, next.allBackups(), next.redispatch());
+        return removed;
+    }
+
+    /**
+     * A reload removed this backend: its servers take no new session (sessions waiting for one are
+     * refused), its sessions go on.
+     */
+    public void retire() {
+        for (Server s : servers) {
+            s.retire();
+        }
+        queue.stateChanged();
     }
 
     /** Where sessions take their connection slots, and wait for one. */

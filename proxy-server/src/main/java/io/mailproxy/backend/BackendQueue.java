@@ -213,14 +213,17 @@ public final class BackendQueue {
     }
 
     private final String backend;
-    private final List<Server> servers;
-    private final Balancer<Server> balancer;
-    private final boolean allBackups;
-    private final boolean redispatch;
+    // The layout: replaced together, under the lock, when a reload changes the backend (reconfigure).
+    private List<Server> servers;
+    private Balancer<Server> balancer;
+    private boolean allBackups;
+    private boolean redispatch;
+    /** Servers a reload removed while sessions waited for them in particular. */
+    private List<Server> retired = List.of();
     /** Waiters that may go to any server. */
     private final WaitList any = new WaitList();
     /** Whether some server has a connection limit; without one no session ever waits. */
-    private final boolean limited;
+    private boolean limited;
     private long arrivals;
     private long grants;
     /** Waiters in every list, readable without the lock (statistics, the soak's checks). */
@@ -237,6 +240,35 @@ public final class BackendQueue {
         this.allBackups = allBackups;
         this.redispatch = redispatch;
         this.limited = servers.stream().anyMatch(s -> s.maxConnections() > 0);
+    }
+
+    /**
+     * A reload changed the backend: from now on slots are taken on {@code servers} as
+     * {@code balancer} picks. Servers left out were retired by the caller: sessions waiting for one
+     * of them in particular wait for any server with {@code redispatch}, else until their timeout;
+     * slots held on them are given back as usual. Waiters are then served as on any state change.
+     */
+    void reconfigure(List<Server> servers, Balancer<Server> balancer, boolean allBackups, boolean redispatch) {
+        synchronized (this) {
+            List<Server> left = new ArrayList<>();
+            for (Server s : this.servers) {
+                if (!servers.contains(s) && !s.waiting.isEmpty()) {
+                    left.add(s);
+                }
+            }
+            for (Server s : retired) {
+                if (!servers.contains(s) && !left.contains(s) && !s.waiting.isEmpty()) {
+                    left.add(s);
+                }
+            }
+            this.retired = List.copyOf(left);
+            this.servers = List.copyOf(servers);
+            this.balancer = balancer;
+            this.allBackups = allBackups;
+            this.redispatch = redispatch;
+            this.limited = servers.stream().anyMatch(s -> s.maxConnections() > 0);
+        }
+        stateChanged();
     }
 
     /** Sessions waiting now. */
@@ -340,7 +372,9 @@ public final class BackendQueue {
         List<Waiter> refused = new ArrayList<>();
         synchronized (this) {
             List<Waiter> all = new ArrayList<>(size.get());
-            for (Server s : servers) {
+            List<Server> waitedFor = new ArrayList<>(servers);
+            waitedFor.addAll(retired);
+            for (Server s : waitedFor) {
                 for (Waiter w = s.waiting.head(); w != null; w = w.next) {
                     all.add(w);
                 }
@@ -479,7 +513,7 @@ public final class BackendQueue {
      * Whether some usable server of the tier in use is not in {@code exclude}, full or not: then
      * waiting for a slot makes sense.
      */
-    boolean anyUsable(Set<Server> exclude) {
+    synchronized boolean anyUsable(Set<Server> exclude) {
         Tier<Server> tier = Tier.of(servers, allBackups);
         for (Server s : servers) {
             if (tier.admits(s) && !exclude.contains(s)) {

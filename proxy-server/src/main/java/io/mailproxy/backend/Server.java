@@ -49,8 +49,11 @@ public final class Server implements Candidate {
     }
 
     private final String backendName;
-    private final ServerSettings settings;
-    private final InetSocketAddress address;
+    /** Replaced by a reload that keeps the server ({@link #reconfigure}); read by every event loop. */
+    private volatile ServerSettings settings;
+    private volatile InetSocketAddress address;
+    /** Removed from its backend by a reload: no new session; its sessions go on. */
+    private volatile boolean retired;
     /** Slots taken: sessions placed here, from the connection attempt until the server channel closes. */
     final AtomicInteger active = new AtomicInteger();
     private final AtomicLong total = new AtomicLong();
@@ -74,6 +77,33 @@ public final class Server implements Candidate {
         return settings.name();
     }
 
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    /**
+     * A reload kept this server (same backend, same name) with {@code next} settings: its counts, its
+     * sessions, its queue and its health state stay; new connections go to {@code next}'s address.
+     */
+    void reconfigure(ServerSettings next) {
+        if (!next.name().equals(settings.name())) {
+            throw new IllegalArgumentException("server " + qualifiedName() + " cannot become " + next.name());
+        }
+        InetSocketAddress nextAddress = next.address().equals(settings.address()) ? address : next.address().resolve();
+        settings = next;
+        address = nextAddress;
+    }
+
+    /** A reload removed this server: it takes no new session; sessions connected to it go on. */
+    void retire() {
+        retired = true;
+        up = false;
+    }
+
+    /** Whether a reload removed this server from its backend. */
+    public boolean retired() {
+        return retired;
+    }
     /** {@code backend/server}, as logs name it. */
     public String qualifiedName() {
         return backendName + "/" + settings.name();
@@ -104,7 +134,8 @@ public final class Server implements Candidate {
     }
 
     void up(boolean nowUp) {
-        up = nowUp;
+        // a removed server's check is stopped, but a verdict in flight must not bring it back
+        up = nowUp && !retired;
     }
 
     /** The most sessions placed here at once; 0 = no limit. */

@@ -37,7 +37,8 @@ public final class ConfigDiff {
     /** What {@code after} changes of {@code before}. */
     public static ConfigDiff between(ProxySettings before, ProxySettings after) {
         List<String> changes = new ArrayList<>();
-        changed("global", keys(before, after, Set.of("frontends", "backends", "stickTables")), changes);
+        // where the file is is not a setting: a reload may read it from another path
+        changed("global", keys(before, after, Set.of("frontends", "backends", "stickTables", "source")), changes);
         entries("frontend", before.frontends(), after.frontends(), (a, b) -> keys(a, b, Set.of()), changes);
         entries("backend", before.backends(), after.backends(), ConfigDiff::backendKeys, changes);
         for (Map.Entry<String, BackendSettings> e : after.backends().entrySet()) {

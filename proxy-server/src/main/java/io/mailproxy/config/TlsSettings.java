@@ -4,9 +4,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 
-/** A frontend's TLS: the mode, the certificates and what is offered. */
+/**
+ * A frontend's TLS: the mode, the certificates and what is offered.
+ *
+ * @param reloadCertificates whether certificate files that change on disk are loaded for new
+ *                           handshakes without a reload
+ */
 public record TlsSettings(TlsMode mode, List<CertificateFiles> certificates, List<String> protocols,
-                          List<String> ciphers, Duration handshakeTimeout) {
+                          List<String> ciphers, Duration handshakeTimeout, boolean reloadCertificates) {
     public TlsSettings {
         certificates = List.copyOf(certificates);
         protocols = List.copyOf(protocols);
@@ -29,7 +34,7 @@ public record TlsSettings(TlsMode mode, List<CertificateFiles> certificates, Lis
         }
         List<String> ciphers = r.strings("ciphers", Function.identity());
         Duration handshakeTimeout = r.duration("handshake-timeout");
-        return new TlsSettings(mode, certificates, protocols, ciphers, handshakeTimeout);
+        return new TlsSettings(mode, certificates, protocols, ciphers, handshakeTimeout, r.bool("reload-certificates"));
     }
 
     private static String offered(String version) {

@@ -19,66 +19,107 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A frontend at run time: makes each accepted connection a {@link Session} and builds its pipeline. */
+/**
+ * A frontend at run time: makes each accepted connection a {@link Session} and builds its pipeline.
+ * A reload may give it new settings, a new backend or new certificates ({@link #reconfigure},
+ * {@link #certificates}): connections accepted from then on use them, sessions already running keep
+ * what they started with.
+ */
 public final class Frontend extends ChannelInitializer<Channel> {
 
-    private final FrontendSettings settings;
-    private final ServerTls tls;
-    private final SessionContext context;
+    /** What a new connection is made with; replaced whole, read once per connection. */
+    private record Live(FrontendSettings settings, ServerTls tls, SessionContext context) {
+    }
+
+    private final AtomicInteger frontendActive = new AtomicInteger();
+    private volatile Live live;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
                     AtomicInteger processActive, Sessions registry) {
-        this.settings = settings;
-        this.tls = tls;
-        this.context = new SessionContext(settings, backend, connector, processActive, new AtomicInteger(),
-                settings.maxConnectionsPerSource() == 0 ? null : new SourceLimiter(settings.maxConnectionsPerSource()),
-                settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource()),
-                registry);
+        this.live = new Live(settings, tls, new SessionContext(settings, backend, connector, processActive,
+                frontendActive, sourceLimiter(settings), rateLimiter(settings), registry));
+    }
+
+    private static SourceLimiter sourceLimiter(FrontendSettings settings) {
+        return settings.maxConnectionsPerSource() == 0 ? null : new SourceLimiter(settings.maxConnectionsPerSource());
+    }
+
+    private static RateLimiter rateLimiter(FrontendSettings settings) {
+        return settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource());
+    }
+
+    /**
+     * A reload kept this frontend (same name) with {@code next} settings, {@code backend} and
+     * {@code tls}. Per-source counts carry over when their limits are unchanged; a changed limit
+     * starts counting afresh (sessions running give back to the count they were taken from).
+     */
+    public void reconfigure(FrontendSettings next, Backend backend, ServerTls tls) {
+        Live now = live;
+        SessionContext c = now.context();
+        SourceLimiter sources = now.settings().maxConnectionsPerSource() == next.maxConnectionsPerSource()
+                ? c.sources() : sourceLimiter(next);
+        RateLimiter rates = java.util.Objects.equals(now.settings().rateLimitPerSource(), next.rateLimitPerSource())
+                ? c.rates() : rateLimiter(next);
+        live = new Live(next, tls, new SessionContext(next, backend, c.connector(), c.processActive(), frontendActive,
+                sources, rates, c.registry()));
+    }
+
+    /** New certificates (their files changed): handshakes from now on present them. */
+    public void certificates(ServerTls tls) {
+        Live now = live;
+        live = new Live(now.settings(), tls, now.context());
+    }
+
+    /** The certificates new handshakes present, or null without TLS. */
+    public ServerTls tls() {
+        return live.tls();
     }
 
     public FrontendSettings settings() {
-        return settings;
+        return live.settings();
     }
 
     public Backend backend() {
-        return context.backend();
+        return live.context().backend();
     }
 
     /** Sessions of this frontend that have not ended. */
     public int activeSessions() {
-        return context.frontendActive().get();
+        return frontendActive.get();
     }
 
     /** The per-source connection limit, or null when the frontend has none. */
     public SourceLimiter sourceLimiter() {
-        return context.sources();
+        return live.context().sources();
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        Session session = new Session(ch, context);
+        Live now = live;
+        Session session = new Session(ch, now.context());
         ChannelPipeline p = ch.pipeline();
-        AcceptProxySettings acceptProxy = settings.acceptProxy();
+        AcceptProxySettings acceptProxy = now.settings().acceptProxy();
         if (acceptProxy != null) {
             p.addLast(PipelineNames.PROXY_TRUST, new TrustedPeerFilter(acceptProxy, session));
             p.addLast(PipelineNames.PROXY_DECODER, new ProxyProtocolDecoder(acceptProxy.maxHeaderSize()));
-            p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(session, this::headerAccepted));
+            p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(session,
+                    (pipeline, s, addresses) -> headerAccepted(pipeline, s, addresses, now.tls())));
             session.expectHeader(acceptProxy.timeout());
             return;
         }
-        addSessionHandlers(p, session, null);
+        addSessionHandlers(p, session, null, now.tls());
     }
 
     /** The PROXY header is in: the session's own handlers follow, unless a per-source limit refuses it. */
-    private void headerAccepted(ChannelPipeline p, Session session, InboundAddresses addresses) {
+    private static void headerAccepted(ChannelPipeline p, Session session, InboundAddresses addresses, ServerTls tls) {
         session.headerReceived(addresses);
         if (session.admitSource()) {
-            addSessionHandlers(p, session, addresses);
+            addSessionHandlers(p, session, addresses, tls);
         }
     }
 
     /** TLS and the session's start, at the end of {@code p}. */
-    private void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound) {
+    private static void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound, ServerTls tls) {
         if (tls != null) {
             p.addLast(PipelineNames.TLS, tls.newHandler());
         }

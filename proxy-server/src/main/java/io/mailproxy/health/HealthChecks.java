@@ -11,7 +11,13 @@ import io.mailproxy.checks.TransitionListener;
 import io.mailproxy.config.HealthCheckSettings;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
+import io.mailproxy.checks.CheckSchedule;
+import io.mailproxy.config.BackendSettings;
+import io.mailproxy.config.ServerSettings;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.function.Supplier;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,10 +30,16 @@ import java.util.Map;
  */
 public final class HealthChecks implements AutoCloseable {
 
-    private final Map<Server, ServerHealth> healths;
+    /** One server's check as configured: what a reload compares to keep or replace it. */
+    private record Checked(ServerHealth health, CheckSpec spec, HealthCheckSettings settings) {
+    }
 
-    private HealthChecks(Map<Server, ServerHealth> healths) {
-        this.healths = Collections.unmodifiableMap(healths);
+    /** Replaced whole by a reload; read by statistics and tests on any thread. */
+    private volatile Map<Server, Checked> checks;
+    private EventLoopGroup group;
+
+    private HealthChecks(Map<Server, Checked> checks) {
+        this.checks = Collections.unmodifiableMap(checks);
     }
 
     /**
@@ -37,72 +49,148 @@ public final class HealthChecks implements AutoCloseable {
      * @throws UnresolvedCheckTarget when a check address cannot be resolved
      */
     public static HealthChecks of(Collection<Backend> backends, Checker checker) {
-        Map<Server, ServerHealth> healths = new LinkedHashMap<>();
+        Map<Server, Checked> checks = new LinkedHashMap<>();
         for (Backend backend : backends) {
             HealthCheckSettings hc = backend.settings().healthCheck();
             if (!hc.enabled()) {
                 continue;
             }
-            TransitionListener listener = new Listener(backend);
             for (Server server : backend.servers()) {
-                CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), hc.tls(),
-                        hc.sendProxy(), hc.timeout(), hc.expectCapabilities(), hc.heloName());
-                ServerHealth health = new ServerHealth(backend.name(), server.name(), spec, hc.schedule(), checker,
-                        listener);
-                healths.put(server, health);
-                if (hc.observe()) {
-                    server.observeWith(new Server.TrafficObserver() {
-                        @Override
-                        public void failed(String detail, boolean timeout) {
-                            health.observeError(detail, timeout, hc.errorLimit());
-                        }
+                checks.put(server, check(backend, server, hc, checker, hc.schedule()));
+            }
+        }
+        return new HealthChecks(checks);
+    }
 
-                        @Override
-                        public void succeeded() {
-                            health.observeSuccess();
-                        }
-                    });
+    /**
+     * Fails with {@link UnresolvedCheckTarget} when a check of {@code backends} could not be made:
+     * what a reload asks before it changes anything.
+     */
+    public static void verifyTargets(Collection<BackendSettings> backends) {
+        for (BackendSettings b : backends) {
+            HealthCheckSettings hc = b.healthCheck();
+            if (hc.enabled()) {
+                for (ServerSettings s : b.servers()) {
+                    target("mailproxy.backends." + b.name() + ".health-check", b.name() + "/" + s.name(),
+                            s.address().resolve(), hc);
                 }
             }
         }
-        return new HealthChecks(healths);
+    }
+
+    private static Checked check(Backend backend, Server server, HealthCheckSettings hc, Checker checker,
+                                 CheckSchedule schedule) {
+        CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), hc.tls(),
+                hc.sendProxy(), hc.timeout(), hc.expectCapabilities(), hc.heloName());
+        ServerHealth health = new ServerHealth(backend.name(), server.name(), spec, schedule, checker,
+                new Listener(backend));
+        server.observeWith(hc.observe() ? new Server.TrafficObserver() {
+            @Override
+            public void failed(String detail, boolean timeout) {
+                health.observeError(detail, timeout, hc.errorLimit());
+            }
+
+            @Override
+            public void succeeded() {
+                health.observeSuccess();
+            }
+        } : Server.TrafficObserver.NONE);
+        return new Checked(health, spec, hc);
+    }
+
+    /**
+     * A reload changed the backends: a server whose check is configured as before keeps it (and
+     * its counts of consecutive results); a server whose check changed gets the new one, starting
+     * from the state it has now; a new server's check starts as {@code health-check.start} says; a
+     * removed server's check stops; a server whose backend no longer checks is UP from now on.
+     * Started checks start at once. Called by the reload's one thread.
+     *
+     * @param checker runs the checks (asked for only when some backend has checks)
+     */
+    public void reconfigure(Collection<Backend> backends, Supplier<Checker> checker) {
+        Map<Server, Checked> before = checks;
+        Map<Server, Checked> after = new LinkedHashMap<>();
+        List<Checked> started = new ArrayList<>();
+        for (Backend backend : backends) {
+            HealthCheckSettings hc = backend.settings().healthCheck();
+            for (Server server : backend.servers()) {
+                Checked old = before.get(server);
+                if (!hc.enabled()) {
+                    if (old != null) {
+                        server.observeWith(Server.TrafficObserver.NONE);
+                        backend.markUp(server, true);
+                    }
+                    continue;
+                }
+                InetSocketAddress target = target(backend, server, hc);
+                if (old != null && old.settings().equals(hc) && old.spec().target().equals(target)) {
+                    after.put(server, old);
+                    continue;
+                }
+                CheckSchedule schedule = hc.schedule();
+                if (old != null) {
+                    // the server keeps the state its old check gave it
+                    schedule = new CheckSchedule(schedule.interval(), schedule.fastInterval(), schedule.downInterval(),
+                            schedule.rise(), schedule.fall(), server.isUp(), schedule.spreadPercent());
+                }
+                Checked fresh = check(backend, server, hc, checker.get(), schedule);
+                after.put(server, fresh);
+                started.add(fresh);
+            }
+        }
+        for (Map.Entry<Server, Checked> e : before.entrySet()) {
+            if (after.get(e.getKey()) != e.getValue()) {
+                e.getValue().health().stop();
+            }
+        }
+        checks = Collections.unmodifiableMap(after);
+        if (group != null) {
+            for (Checked c : started) {
+                c.health().start(group.next());
+            }
+        }
     }
 
     /** Where to check {@code server}: its own address unless {@code address}/{@code port} say otherwise. */
     static InetSocketAddress target(Backend backend, Server server, HealthCheckSettings hc) {
-        InetSocketAddress own = server.address();
+        return target("mailproxy.backends." + backend.name() + ".health-check", server.qualifiedName(), server.address(), hc);
+    }
+
+    private static InetSocketAddress target(String path, String server, InetSocketAddress own, HealthCheckSettings hc) {
         int port = hc.port() != null ? hc.port() : own.getPort();
         InetSocketAddress target = hc.address() != null ? new InetSocketAddress(hc.address(), port)
                 : own.isUnresolved() ? own : new InetSocketAddress(own.getAddress(), port);
         if (target.isUnresolved()) {
-            throw new UnresolvedCheckTarget("mailproxy.backends." + backend.name() + ".health-check",
-                    "cannot resolve the check address of " + server.qualifiedName() + ": " + target.getHostString());
+            throw new UnresolvedCheckTarget(path, "cannot resolve the check address of " + server + ": "
+                    + target.getHostString());
         }
         return target;
     }
 
     /** Starts every check, spreading the servers over the event loops of {@code group}. */
     public void start(EventLoopGroup group) {
-        for (ServerHealth health : healths.values()) {
-            health.start(group.next());
+        this.group = group;
+        for (Checked c : checks.values()) {
+            c.health().start(group.next());
         }
     }
 
     /** The health of {@code server}, or null when its backend has no checks. */
     public ServerHealth health(Server server) {
-        return healths.get(server);
+        Checked c = checks.get(server);
+        return c == null ? null : c.health();
     }
 
     /** How many servers are checked. */
     public int size() {
-        return healths.size();
+        return checks.size();
     }
 
     /** Stops every check; server states stay as they were. */
     @Override
     public void close() {
-        for (ServerHealth health : healths.values()) {
-            health.stop();
+        for (Checked c : checks.values()) {
+            c.health().stop();
         }
     }
 
@@ -116,7 +204,9 @@ public final class HealthChecks implements AutoCloseable {
 
         @Override
         public ServerCounts stateChanged(ServerHealth health, boolean up, CheckResult cause) {
-            return backend.markUp(backend.server(health.server()), up);
+            Server server = backend.server(health.server());
+            // null: a reload removed the server while this check was in flight
+            return server == null ? backend.counts() : backend.markUp(server, up);
         }
     }
 

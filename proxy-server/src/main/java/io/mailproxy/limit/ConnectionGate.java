@@ -40,11 +40,16 @@ public final class ConnectionGate {
 
     /** Sessions against a maximum; 0 = no maximum. */
     public static final class Counter {
-        private final int max;
+        private volatile int max;
         private final AtomicInteger count = new AtomicInteger();
 
         Counter(int max) {
             this.max = max;
+        }
+
+        /** The maximum; 0 = none. */
+        public int max() {
+            return max;
         }
 
         /** Connections holding a slot now. */
@@ -151,6 +156,15 @@ public final class ConnectionGate {
     /** A frontend's count against its {@code max-connections} (0 = no limit). */
     public Counter frontend(int max) {
         return new Counter(max);
+    }
+
+    /**
+     * A reload changed {@code counter}'s maximum (the process's or a frontend's): listeners pause or
+     * resume for it at once; connections above a lowered maximum go on, new ones wait.
+     */
+    public void changeMax(Counter counter, int max) {
+        counter.max = max;
+        update();
     }
 
     /** Whether a listener of {@code frontend} has a limit to keep, so must accept one connection per read. */

@@ -3,6 +3,9 @@ package io.mailproxy.stick;
 import io.mailproxy.config.StickTableSettings;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,7 +66,7 @@ public final class StickTable {
     private final String name;
     private final int size;
     private final long expireMillis;
-    private final LongSupplier clock;
+    private final Clock clock;
     private final Segment[] segments;
     private final int segmentMask;
     /** Entries in all segments: the table's bound is on this, not on each segment. */
@@ -77,14 +80,29 @@ public final class StickTable {
      * injectable for tests.
      */
     StickTable(String name, int size, Duration expire, LongSupplier clockMillis) {
+        this(name, size, expire, new Clock(clockMillis));
+    }
+
+    /** Milliseconds since the first table of a line of reloads was made: entries keep their times across a resize. */
+    private record Clock(LongSupplier source, long start) implements LongSupplier {
+        Clock(LongSupplier source) {
+            this(source, source.getAsLong());
+        }
+
+        @Override
+        public long getAsLong() {
+            return source.getAsLong() - start;
+        }
+    }
+
+    private StickTable(String name, int size, Duration expire, Clock clock) {
         if (size < 1 || size > StickTableSettings.MAX_SIZE) {
             throw new IllegalArgumentException("size " + size + " is not within 1.." + StickTableSettings.MAX_SIZE);
         }
         this.name = name;
         this.size = size;
         this.expireMillis = expire == null ? Long.MAX_VALUE : Math.max(1, expire.toMillis());
-        long start = clockMillis.getAsLong();
-        this.clock = () -> clockMillis.getAsLong() - start;
+        this.clock = clock;
         int n = Integer.highestOneBit(Math.max(1, Math.min(MAX_SEGMENTS, size / MIN_SEGMENT_ENTRIES)));
         this.segments = new Segment[n];
         for (int i = 0; i < n; i++) {
@@ -105,6 +123,65 @@ public final class StickTable {
 
     public String name() {
         return name;
+    }
+
+    /**
+     * This table's entries in a table of {@code next}'s size and expiry, for a reload that changes
+     * them: the most recently used entries are kept (as many as fit), each with its time of last
+     * use, so it expires when it would have. Stores made into this table while the copy runs may be
+     * missed; the caller switches its users to the copy right after.
+     */
+    public StickTable resized(StickTableSettings next) {
+        StickTable copy = new StickTable(next.name(), next.size(), next.expire(), clock);
+        long now = clock.getAsLong();
+        List<long[]> live = new ArrayList<>(Math.min(entries.get(), next.size() * 2));
+        for (Segment s : segments) {
+            synchronized (s) {
+                for (int i = 0; i < s.capacity; i++) {
+                    long meta = s.meta[i];
+                    if (meta != 0 && now - (meta & TIME_MASK) < copy.expireMillis) {
+                        live.add(new long[] {s.hi[i], s.lo[i], meta});
+                    }
+                }
+            }
+        }
+        // read after the walk: every server an entry names is in it
+        String[] names = serverNames;
+        // Oldest first: if a segment of the copy fills, what it evicts is older than what comes.
+        live.sort(Comparator.comparingLong(e -> e[2] & TIME_MASK));
+        for (int i = Math.max(0, live.size() - next.size()); i < live.size(); i++) {
+            long[] e = live.get(i);
+            copy.restore(e[0], e[1], names[serverOf(e[2]) - 1], e[2] & TIME_MASK);
+        }
+        return copy;
+    }
+
+    /** An entry copied from another table, with its time of last use. */
+    private void restore(long hi, long lo, String serverName, long lastUse) {
+        int server = serverIndex(serverName);
+        long h = hash(hi, lo);
+        Segment s = segments[(int) (h >>> 58) & segmentMask];
+        synchronized (s) {
+            int i = s.find(hi, lo, h);
+            if (i >= 0) {
+                s.meta[i] = pack(server, lastUse);
+                return;
+            }
+            if ((entries.incrementAndGet() > size || s.count >= s.maxEntries) && s.count > 0) {
+                s.evictOne();
+                i = s.find(hi, lo, h);
+            }
+            i = -1 - i;
+            s.hi[i] = hi;
+            s.lo[i] = lo;
+            s.meta[i] = pack(server, lastUse);
+            s.count++;
+        }
+    }
+
+    /** How long an entry lives after its last use; null: until the table is full. */
+    public Duration expire() {
+        return expireMillis == Long.MAX_VALUE ? null : Duration.ofMillis(expireMillis);
     }
 
     /** The most entries held at once. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailproxy.config.StickTableSettings;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -229,5 +230,32 @@ class StickTableTest {
             pool.shutdownNow();
         }
         assertEquals(threads * perThread, t.count());
+    }
+
+    @Test
+    void aResizedTableKeepsTheMostRecentlyUsedEntriesWithTheirTimes() {
+        StickTable t = table(100, Duration.ofMinutes(10));
+        for (int i = 1; i <= 50; i++) {
+            t.store(ip("10.0.0." + i), i % 2 == 0 ? "dc2" : "dc1");
+            millis.addAndGet(1000);
+        }
+        t.store(ip("2001:db8::1"), "dc3");
+        StickTable smaller = t.resized(new StickTableSettings("t", false, 20, Duration.ofMinutes(10)));
+        assertEquals(20, smaller.size());
+        assertEquals(20, smaller.count());
+        assertEquals("dc3", smaller.match(ip("2001:db8::1")), "the last one stored");
+        for (int i = 32; i <= 50; i++) {
+            assertEquals(i % 2 == 0 ? "dc2" : "dc1", smaller.match(ip("10.0.0." + i)), "10.0.0." + i);
+        }
+        // Negative control: the oldest did not fit.
+        assertNull(smaller.match(ip("10.0.0.1")));
+        // Each entry keeps its time of last use: under a 30 s expiry those used 30 s or more before
+        // the resize are not copied, and the others expire when they would have.
+        StickTable bigger = t.resized(new StickTableSettings("t", false, 1000, Duration.ofSeconds(30)));
+        assertEquals(30, bigger.count(), "10.0.0.22 to 10.0.0.50 and the IPv6 client");
+        assertNull(bigger.match(ip("10.0.0.21")));
+        millis.addAndGet(25_000);
+        assertEquals("dc1", bigger.match(ip("10.0.0.49")), "used 2 + 25 s ago");
+        assertNull(bigger.match(ip("10.0.0.30")), "used 21 + 25 s ago: expired under the new 30 s");
     }
 }
