@@ -312,4 +312,38 @@ class BackendQueueTest {
         slot.release();
         assertEquals(0, s1.activeSessions());
     }
+
+    /**
+     * A reload removes the server some sessions wait for in particular and adds another: with
+     * redispatch they get the new server's free slots, in arrival order; slots held on the removed
+     * server are given back as usual, to nobody.
+     */
+    @Test
+    void aReloadServesWaitersUnderTheNewLayout() {
+        Server s1 = server("s1", 1, 0);
+        BackendQueue q = queue(true, s1);
+        BackendQueue.Slot held = granted(admit(q, s1));
+        BackendQueue.Waiter first = queued(admit(q, s1));
+        BackendQueue.Waiter second = queued(admit(q, null));
+        Server s2 = server("s2", 1, 0);
+        s1.retire();
+        q.reconfigure(List.of(s2), Balancer.of(Balance.LEASTCONN, List.of(s2)), false, true);
+        assertSame(s2, slotOf(first).server(), "the removed server's waiter took the new server's slot");
+        assertNull(slotOf(second), "one slot: the second waits");
+        held.release();
+        assertEquals(0, s1.activeSessions());
+        assertNull(slotOf(second), "a slot freed on the removed server goes to nobody");
+        slotOf(first).release();
+        assertSame(s2, slotOf(second).server());
+        // Negative control: without redispatch the removed server's waiter stays where it is.
+        Server s3 = server("s3", 1, 0);
+        BackendQueue r = queue(false, s3);
+        granted(admit(r, s3));
+        BackendQueue.Waiter stuck = queued(admit(r, s3));
+        Server s4 = server("s4", 1, 0);
+        s3.retire();
+        r.reconfigure(List.of(s4), Balancer.of(Balance.LEASTCONN, List.of(s4)), false, false);
+        assertNull(slotOf(stuck));
+        assertEquals(1, r.size());
+    }
 }
