@@ -77,6 +77,8 @@ public final class MailProxy implements AutoCloseable {
     private final Sessions sessions = new Sessions();
     private final AtomicInteger active = new AtomicInteger();
     private ConnectionGate gate;
+    /** What {@code max-connections = auto} came to at start; a reload to auto uses it again. */
+    private int autoMaxConnections;
     private volatile boolean closed;
     // Changed by start and reload only (one at a time: both hold this object's monitor); read anywhere.
     private volatile Map<String, Backend> backends = Map.of();
@@ -191,7 +193,11 @@ public final class MailProxy implements AutoCloseable {
                     e.getMessage())));
         }
         connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
-        gate = new ConnectionGate(maxConnections(settings), FileDescriptors.limit());
+        int max = maxConnections(settings);
+        autoMaxConnections = settings.maxConnections() == ProxySettings.AUTO_MAX_CONNECTIONS ? max
+                : FileDescriptors.limit() < 0 ? 0 : FileDescriptors.sessionsAllowed(FileDescriptors.limit(),
+                FileDescriptors.reserve(FileDescriptors.open(), listenerCount(settings), checkedCount(settings)));
+        gate = new ConnectionGate(max, FileDescriptors.limit());
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Listening> listening = new LinkedHashMap<>();
         for (FrontendSettings f : settings.frontends().values()) {
@@ -376,8 +382,10 @@ public final class MailProxy implements AutoCloseable {
                 }
             }
         }
-        int max = maxConnections(next);
-        if (gate.global().max() != max) {
+        if (next.maxConnections() != before.maxConnections()) {
+            // auto is worked out once, at start: descriptors open now include the sessions'
+            int max = next.maxConnections() == ProxySettings.AUTO_MAX_CONNECTIONS ? autoMaxConnections
+                    : maxConnections(next);
             gate.changeMax(gate.global(), max);
         }
         for (Listening l : nextFrontends.values()) {
@@ -478,10 +486,7 @@ public final class MailProxy implements AutoCloseable {
      */
     private static int maxConnections(ProxySettings settings) {
         long descriptors = FileDescriptors.limit();
-        int listeners = settings.frontends().values().stream().mapToInt(f -> f.bind().size()).sum();
-        int checked = settings.backends().values().stream().filter(b -> b.healthCheck().enabled())
-                .mapToInt(b -> b.servers().size()).sum();
-        int reserve = FileDescriptors.reserve(FileDescriptors.open(), listeners, checked);
+        int reserve = FileDescriptors.reserve(FileDescriptors.open(), listenerCount(settings), checkedCount(settings));
         int configured = settings.maxConnections();
         if (descriptors < 0) {
             int max = configured == ProxySettings.AUTO_MAX_CONNECTIONS ? 0 : configured;
@@ -502,6 +507,15 @@ public final class MailProxy implements AutoCloseable {
             LOG.info(() -> "max-connections " + configured + " (the open-files limit " + descriptors + " allows " + allowed + ")");
         }
         return configured;
+    }
+
+    private static int listenerCount(ProxySettings settings) {
+        return settings.frontends().values().stream().mapToInt(f -> f.bind().size()).sum();
+    }
+
+    private static int checkedCount(ProxySettings settings) {
+        return settings.backends().values().stream().filter(b -> b.healthCheck().enabled())
+                .mapToInt(b -> b.servers().size()).sum();
     }
 
     /** The addresses actually bound, in configuration order. */
