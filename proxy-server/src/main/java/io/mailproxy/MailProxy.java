@@ -17,6 +17,16 @@ import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.tls.ServerTls;
+import io.mailproxy.admin.AdminCommands;
+import io.mailproxy.admin.AdminSocket;
+import io.mailproxy.config.AdminSocketSettings;
+import io.mailproxy.config.StatsSettings;
+import io.mailproxy.log.LogSetup;
+import io.mailproxy.stats.Statistics;
+import io.mailproxy.stats.http.StatsServer;
+import io.mailproxy.stats.report.ProxyView;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -43,7 +53,7 @@ import javax.net.ssl.SSLException;
  * A running proxy built from {@link ProxySettings}: one listener per bind address, sessions on a
  * shared group of event loops. Built once; a new configuration builds a new instance.
  */
-public final class MailProxy implements AutoCloseable {
+public final class MailProxy implements AutoCloseable, ProxyView {
 
     private static final Logger LOG = Logger.getLogger(MailProxy.class.getName());
 
@@ -67,6 +77,11 @@ public final class MailProxy implements AutoCloseable {
     private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
     private final SslProvider tlsProvider;
     private HealthChecks healthChecks;
+    private Statistics statistics;
+    /** The stats listener's and the runtime API's loop: their work never delays a session. */
+    private EventLoopGroup management;
+    private StatsServer statsServer;
+    private AdminSocket adminSocket;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -154,11 +169,13 @@ public final class MailProxy implements AutoCloseable {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
+        statistics = Statistics.of(settings.frontends().keySet(), backends.values());
         BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
         gate = new ConnectionGate(settings.maxConnections());
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
-            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, active, sessions);
+            Frontend frontend = new Frontend(f, backends.get(f.backend()), tls.get(f.name()), connector, active, sessions,
+                    statistics);
             frontends.add(frontend);
             ConnectionGate.Counter count = gate.frontend(f.maxConnections());
             ServerBootstrap b = new ServerBootstrap()
@@ -192,10 +209,64 @@ public final class MailProxy implements AutoCloseable {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
+        startManagement();
         // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
         healthChecks.start(workers);
         LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
+    }
+
+    /** The stats listener and the runtime API, when configured. */
+    private void startManagement() throws ConfigurationException {
+        StatsSettings stats = settings.stats();
+        AdminSocketSettings admin = settings.adminSocket();
+        if ((stats == null || !stats.enabled()) && (admin == null || !admin.enabled())) {
+            return;
+        }
+        management = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        if (stats != null && stats.enabled()) {
+            ChannelFuture bound = StatsServer.bind(stats, this, management, NioServerSocketChannel.class).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                throw new ConfigurationException(List.of(stats.bind().problem("cannot listen on " + stats.bind().address()
+                        + ": " + Reasons.of(bound.cause()))));
+            }
+            statsServer = StatsServer.of(bound);
+            LOG.info(() -> "statistics on http://" + stats.bind().address() + "/stats (CSV: /stats;csv, Prometheus: /metrics)"
+                    + (stats.auth().isEmpty() ? ", no authentication" : "") + (stats.admin() ? ", admin actions on" : ""));
+        }
+        if (admin != null && admin.enabled()) {
+            try {
+                adminSocket = AdminSocket.open(admin, new AdminCommands(this));
+            } catch (AdminSocket.CannotOpen e) {
+                throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
+                        "mailproxy.admin-socket.path", e.getMessage())));
+            }
+        }
+    }
+
+    /** The stats listener's address, or null when there is none. */
+    public InetSocketAddress statsAddress() {
+        return statsServer == null ? null : statsServer.address();
+    }
+
+    @Override
+    public List<Backend> backendList() {
+        return List.copyOf(backends.values());
+    }
+
+    @Override
+    public Statistics statistics() {
+        return statistics;
+    }
+
+    @Override
+    public int maxConnections() {
+        return settings.maxConnections();
+    }
+
+    @Override
+    public long droppedLogLines() {
+        return LogSetup.droppedLines();
     }
 
     /** The addresses actually bound, in configuration order. */
@@ -208,21 +279,25 @@ public final class MailProxy implements AutoCloseable {
     }
 
     /** The servers' health checks (none for backends with {@code health-check.type = none}). */
+    @Override
     public HealthChecks healthChecks() {
         return healthChecks;
     }
 
     /** Sessions that have not ended. */
+    @Override
     public int activeSessions() {
         return active.get();
     }
 
     /** The sessions that have not ended. */
+    @Override
     public Sessions sessions() {
         return sessions;
     }
 
     /** The frontends, in configuration order. */
+    @Override
     public List<Frontend> frontends() {
         return List.copyOf(frontends);
     }
@@ -245,6 +320,12 @@ public final class MailProxy implements AutoCloseable {
         }
         closed = true;
         listeners.close().awaitUninterruptibly();
+        if (statsServer != null) {
+            statsServer.close();
+        }
+        if (adminSocket != null) {
+            adminSocket.close();
+        }
         sessions.stopAll();
         Duration longest = Duration.ZERO;
         for (FrontendSettings f : settings.frontends().values()) {
@@ -256,6 +337,9 @@ public final class MailProxy implements AutoCloseable {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (management != null) {
+            management.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();

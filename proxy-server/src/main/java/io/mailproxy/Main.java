@@ -113,10 +113,13 @@ public final class Main {
         MailProxy proxy;
         try {
             settings = ConfigLoader.load(config);
-            LogSetup.install(out, settings.log().maxPendingLines());
+            LogSetup.install(out, settings.log());
             proxy = MailProxy.start(settings);
         } catch (ConfigurationException e) {
             err.println(e.getMessage());
+            return BAD_CONFIG;
+        } catch (java.io.IOException e) {
+            err.println(config + ":?: mailproxy.log.address: cannot log to syslog: " + e.getMessage());
             return BAD_CONFIG;
         }
         Logger log = Logger.getLogger(Main.class.getName());

@@ -219,8 +219,11 @@ public final class BackendQueue {
     private final boolean redispatch;
     /** Waiters that may go to any server. */
     private final WaitList any = new WaitList();
-    /** Whether some server has a connection limit; without one no session ever waits. */
-    private final boolean limited;
+    /**
+     * Whether some server has a connection limit; without one no session ever waits. Follows the
+     * runtime limits: recomputed under the lock by {@link #stateChanged()}.
+     */
+    private boolean limited;
     private long arrivals;
     private long grants;
     /** Waiters in every list, readable without the lock (statistics, the soak's checks). */
@@ -327,11 +330,14 @@ public final class BackendQueue {
     }
 
     /**
-     * A server changed state (UP, DOWN, weight): waiters for a server that went DOWN wait for any
+     * A server changed state (UP, DOWN, administrative state, weight, connection limit): waiters for a server that went DOWN wait for any
      * server instead (with {@code redispatch}), free slots go to waiters in arrival order, and
      * waiters that no usable server is left for are refused.
      */
     public void stateChanged() {
+        synchronized (this) {
+            limited = servers.stream().anyMatch(s -> s.maxConnections() > 0);
+        }
         if (size.get() == 0) {
             return;
         }

@@ -18,10 +18,13 @@ import java.util.Map;
  * @param log         where and how lines are logged
  * @param maxConnections the most sessions of the whole process at once, 0 = no limit; above it no
  *                    listener accepts (new connections wait in the kernel's backlog)
+ * @param stats       the statistics listener (HTML, CSV, /metrics)
+ * @param adminSocket the runtime API's unix socket
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, StickTableSettings> stickTables, int maxConnections) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections, StatsSettings stats,
+                            AdminSocketSettings adminSocket) {
     public ProxySettings {
         stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.
@@ -52,8 +55,10 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
             r.problem("frontends", "no frontend is configured");
         }
         checkDistinctBinds(r, frontends.values());
+        StatsSettings stats = r.object("stats", StatsSettings::read);
+        AdminSocketSettings adminSocket = r.object("admin-socket", AdminSocketSettings::read);
         return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
-                maxConnections);
+                maxConnections, stats, adminSocket);
     }
 
     private static void checkDistinctBinds(ConfigReader r, Collection<FrontendSettings> frontends) {

@@ -13,6 +13,7 @@ import io.mailproxy.session.Session;
 import io.mailproxy.session.SessionContext;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.session.StartHandler;
+import io.mailproxy.stats.Statistics;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -27,13 +28,13 @@ public final class Frontend extends ChannelInitializer<Channel> {
     private final SessionContext context;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
-                    AtomicInteger processActive, Sessions registry) {
+                    AtomicInteger processActive, Sessions registry, Statistics statistics) {
         this.settings = settings;
         this.tls = tls;
         this.context = new SessionContext(settings, backend, connector, processActive, new AtomicInteger(),
                 settings.maxConnectionsPerSource() == 0 ? null : new SourceLimiter(settings.maxConnectionsPerSource()),
                 settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource()),
-                registry);
+                registry, statistics);
     }
 
     public FrontendSettings settings() {
@@ -47,6 +48,11 @@ public final class Frontend extends ChannelInitializer<Channel> {
     /** Sessions of this frontend that have not ended. */
     public int activeSessions() {
         return context.frontendActive().get();
+    }
+
+    /** The counters of the whole proxy, this frontend's among them. */
+    public Statistics statistics() {
+        return context.statistics();
     }
 
     /** The per-source connection limit, or null when the frontend has none. */

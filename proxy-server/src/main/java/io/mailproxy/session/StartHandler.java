@@ -20,6 +20,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import javax.net.ssl.SSLSession;
 
 /**
  * The client pipeline's last handler until the session relays: reports the TLS handshake, the
@@ -87,6 +88,12 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
         } else if (evt instanceof SslHandshakeCompletionEvent done) {
             session.tlsDone(done.isSuccess() ? null : done.cause());
             if (done.isSuccess()) {
+                SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                if (tls != null) {
+                    SSLSession s = tls.engine().getSession();
+                    // a resumed session keeps the time it was first made, before this connection
+                    session.tlsEstablished(s.getProtocol(), s.getCreationTime() < session.acceptedAtMillis());
+                }
                 connect();
             }
         } else if (evt instanceof ChannelInputShutdownEvent) {

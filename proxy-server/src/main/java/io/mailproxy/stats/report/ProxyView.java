@@ -1,0 +1,33 @@
+package io.mailproxy.stats.report;
+
+import io.mailproxy.backend.Backend;
+import io.mailproxy.frontend.Frontend;
+import io.mailproxy.health.HealthChecks;
+import io.mailproxy.session.Sessions;
+import io.mailproxy.stats.Statistics;
+import java.util.List;
+
+/** What the statistics read of a running proxy; the proxy implements it (so this package never imports it). */
+public interface ProxyView {
+
+    /** Frontends in configuration order. */
+    List<Frontend> frontends();
+
+    /** Backends in configuration order. */
+    List<Backend> backendList();
+
+    Sessions sessions();
+
+    HealthChecks healthChecks();
+
+    Statistics statistics();
+
+    /** Sessions of the whole process that have not ended. */
+    int activeSessions();
+
+    /** {@code mailproxy.max-connections}, 0 = no limit. */
+    int maxConnections();
+
+    /** Log lines dropped because the output did not keep up. */
+    long droppedLogLines();
+}
