@@ -209,9 +209,10 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        startManagement();
         // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
         healthChecks.start(workers);
+        // after the checks: the runtime API may force a check's state from its first command
+        startManagement();
         LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
     }

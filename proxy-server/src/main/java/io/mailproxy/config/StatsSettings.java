@@ -51,7 +51,7 @@ public record StatsSettings(BindAddress bind, List<User> auth, boolean admin, Du
         List<User> auth = r.list("auth", User::read);
         boolean admin = r.bool("admin");
         Duration refresh = r.durationOrZero("refresh");
-        if (bind != null && auth.isEmpty() && !bind.address().toSocketAddress().getAddress().isLoopbackAddress()) {
+        if (bind != null && auth.isEmpty() && !bind.address().resolve().getAddress().isLoopbackAddress()) {
             r.problem("bind", bind.address() + " is not a loopback address: the stats listener needs `auth` there");
         }
         if (admin && auth.isEmpty()) {

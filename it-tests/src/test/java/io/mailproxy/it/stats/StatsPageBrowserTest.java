@@ -73,7 +73,7 @@ class StatsPageBrowserTest {
         // the closed network cannot reach.
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
+                "--disable-dev-shm-usage", "--window-size=1900,700", "--user-data-dir=" + Files.createTempDirectory(dir, "chromium"));
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile()).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);

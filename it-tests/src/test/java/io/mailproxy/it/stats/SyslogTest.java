@@ -73,6 +73,24 @@ class SyslogTest {
      * datagram sent before rsyslog listens is lost, as with any syslog), then returns the file.
      */
     private String received(Path file, Pattern line) {
+        try {
+            awaitLine(file, line);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\nmailproxy: " + read(dir.resolve("mailproxy.out")) + "\nrsyslogd: "
+                    + read(dir.resolve("rsyslogd.out")) + "\nreceived: " + read(file), e);
+        }
+        return read(file);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "(none)";
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    private void awaitLine(Path file, Pattern line) {
         StatsFixture.await("rsyslog writes a session line to " + file, () -> {
             oneSession();
             try {
@@ -81,11 +99,6 @@ class SyslogTest {
                 return false;
             }
         });
-        try {
-            return Files.readString(file);
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
     }
 
     private static void stop(Process p) throws InterruptedException {

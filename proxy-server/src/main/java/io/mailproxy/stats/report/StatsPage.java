@@ -33,7 +33,7 @@ public final class StatsPage {
             table.tbl td.ac, table.tbl th.ac { text-align: center; }
             table.tbl td.al { text-align: left; }
             th.pxname { background: #b00040; color: #ffff40; font-weight: bold; text-align: left; }
-            tr.titre th { background: #20d0d0; color: #000; }
+            tr.titre th { background: #20d0d0; color: #000; text-align: center; }
             tr.frontend td { background: #fff; }
             tr.backend td { background: #e8e8d0; font-weight: bold; }
             tr.active_up td { background: #c0ffc0; }
