@@ -6,6 +6,7 @@ import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.config.ProxyV2Option;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.relay.RelayHandler;
+import io.mailproxy.tls.TlsResumption;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -20,7 +21,6 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Queue;
-import javax.net.ssl.SSLSession;
 
 /**
  * The client pipeline's last handler until the session relays: reports the TLS handshake, the
@@ -90,9 +90,8 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
             if (done.isSuccess()) {
                 SslHandler tls = ctx.pipeline().get(SslHandler.class);
                 if (tls != null) {
-                    SSLSession s = tls.engine().getSession();
-                    // a resumed session keeps the time it was first made, before this connection
-                    session.tlsEstablished(s.getProtocol(), s.getCreationTime() < session.acceptedAtMillis());
+                    session.tlsEstablished(tls.engine().getSession().getProtocol(),
+                            TlsResumption.resumed(tls.engine(), session.acceptedAtMillis()));
                 }
                 connect();
             }
