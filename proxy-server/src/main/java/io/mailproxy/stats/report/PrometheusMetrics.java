@@ -153,7 +153,7 @@ public final class PrometheusMetrics {
             m.field(r, PHASE_FIELDS[i], p + "sessions_by_phase", "Sessions open now, by phase.", l.add("phase", PHASES[i]), false);
         }
         m.field(r, StatFields.LMTP_IN_TRANSACTION, p + "lmtp_sessions_in_transaction",
-                "LMTP sessions between the end of DATA and the server's last reply.", l, false);
+                "LMTP sessions in a mail transaction (from MAIL FROM to the last reply to its data).", l, false);
         refusals(m, r, p, l);
         if (!kind.equals("frontend")) {
             m.field(r, "qcur", p + "current_queue", "Sessions waiting for a connection slot.", l, false);
@@ -192,7 +192,7 @@ public final class PrometheusMetrics {
         String check = r.get("check_status");
         if (!check.isEmpty()) {
             m.gauge("mailproxy_server_check_status", "The last check's status (HAProxy's code) and how far it got, 1.",
-                    l.add("status", check.replace("* ", "")).add("step", r.get(StatFields.CHECK_STEP)), 1);
+                    l.add("status", check).add("step", r.get(StatFields.CHECK_STEP)), 1);
         }
         m.field(r, "chkdown", "mailproxy_server_check_down_transitions", "Times the server went DOWN.", l, true);
         m.field(r, "downtime", "mailproxy_server_downtime_seconds", "Time spent DOWN in all.", l, true);

@@ -208,13 +208,7 @@ public final class StatRows {
         v.put("sid", Integer.toString(sid));
         v.put("lbtot", Long.toString(s.totalSessions()));
         v.put("type", "2");
-        long rate = c.rate(now);
-        v.put("rate", Long.toString(rate));
-        v.put("rate_max", Long.toString(Math.max(rate, c.maxRate())));
-        v.put("cli_abrt", Long.toString(c.get(Stat.CLIENT_ABORTS)));
-        v.put("srv_abrt", Long.toString(c.get(Stat.SERVER_ABORTS)));
-        long last = c.get(Stat.LAST_SESSION_MILLIS);
-        v.put("lastsess", last == 0 ? "-1" : Long.toString((now - last) / 1000));
+        activity(v, c, now);
         v.put("addr", hostPort(s));
         v.put("mode", "tcp");
         v.put("uweight", Integer.toString(s.weight()));
@@ -226,7 +220,7 @@ public final class StatRows {
             v.put(StatFields.CHECKS_ENABLED, health.enabled() ? "1" : "0");
             CheckResult r = health.lastResult();
             if (r != null) {
-                v.put("check_status", (health.enabled() ? "" : "* ") + r.status().code());
+                v.put("check_status", r.status().code());
                 v.put("check_code", r.status().reportsCode() ? Integer.toString(r.code()) : "");
                 v.put("check_duration", Long.toString(r.durationMillis()));
                 v.put("last_chk", r.info());
@@ -299,6 +293,17 @@ public final class StatRows {
         v.put("sid", "0");
         v.put("lbtot", Long.toString(lbtot));
         v.put("type", "1");
+        activity(v, c, now);
+        v.put("mode", "tcp");
+        v.put("algo", b.settings().balance().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        v.put("uweight", Long.toString(weight));
+        phases.put(v);
+        refusals(c, v);
+        return new StatRow(StatRow.Kind.BACKEND, b.name(), "BACKEND", v, b, null);
+    }
+
+    /** A server's or backend's session rate, aborts and the time since its last session. */
+    private static void activity(Map<String, String> v, ProxyCounters c, long now) {
         long rate = c.rate(now);
         v.put("rate", Long.toString(rate));
         v.put("rate_max", Long.toString(Math.max(rate, c.maxRate())));
@@ -306,12 +311,6 @@ public final class StatRows {
         v.put("srv_abrt", Long.toString(c.get(Stat.SERVER_ABORTS)));
         long last = c.get(Stat.LAST_SESSION_MILLIS);
         v.put("lastsess", last == 0 ? "-1" : Long.toString((now - last) / 1000));
-        v.put("mode", "tcp");
-        v.put("algo", b.settings().balance().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        v.put("uweight", Long.toString(weight));
-        phases.put(v);
-        refusals(c, v);
-        return new StatRow(StatRow.Kind.BACKEND, b.name(), "BACKEND", v, b, null);
     }
 
     /** The latest state change among the servers (the backend's own {@code lastchg}). */
