@@ -245,11 +245,6 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         }
     }
 
-    /** The stats listener's address, or null when there is none. */
-    public InetSocketAddress statsAddress() {
-        return statsServer == null ? null : statsServer.address();
-    }
-
     @Override
     public List<Backend> backendList() {
         return List.copyOf(backends.values());

@@ -330,9 +330,10 @@ public final class BackendQueue {
     }
 
     /**
-     * A server changed state (UP, DOWN, administrative state, weight, connection limit): waiters for a server that went DOWN wait for any
-     * server instead (with {@code redispatch}), free slots go to waiters in arrival order, and
-     * waiters that no usable server is left for are refused.
+     * A server changed state (UP, DOWN, administrative state, weight, connection limit): waiters for
+     * a server that went DOWN (or into MAINT) wait for any server instead (with {@code redispatch}),
+     * free slots go to waiters in arrival order, and waiters that no usable server is left for are
+     * refused.
      */
     public void stateChanged() {
         synchronized (this) {

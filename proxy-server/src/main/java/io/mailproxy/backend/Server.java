@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Threading: the health state is written by the server's health check (on its event loop), the
  * administrative state, weight and limit by the runtime API, all read by balancers on every event
- * loop, hence volatile; they change through {@link Backend}, which tells the queue. The slot count and the queue of sessions waiting
- * for this server belong to the backend's {@link BackendQueue} and change only under its lock; the
- * counts are atomics so that balancers and statistics may read them without it.
+ * loop, hence volatile; they change through {@link Backend}, which tells the queue. The slot count
+ * and the queue of sessions waiting for this server belong to the backend's {@link BackendQueue}
+ * and change only under its lock; the counts are atomics so that balancers and statistics may read
+ * them without it.
  */
 public final class Server implements Candidate {
 
@@ -87,7 +88,7 @@ public final class Server implements Candidate {
         READY,
         /** No new sessions but those its stick table sends (HAProxy's DRAIN); existing ones stay. */
         DRAIN,
-        /** No new sessions at all, sticky or not, and no health-check verdict counts (HAProxy's MAINT). */
+        /** No new sessions at all, sticky or not, whatever its checks say (HAProxy's MAINT). */
         MAINT
     }
 

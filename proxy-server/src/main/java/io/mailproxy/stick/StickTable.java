@@ -167,7 +167,7 @@ public final class StickTable {
         long hi = hi(a);
         long lo = lo(a);
         long h = hash(hi, lo);
-        Segment s = segments[(int) (h >>> 58) & segmentMask];
+        Segment s = segmentOf(h);
         long now = clock.getAsLong();
         synchronized (s) {
             int i = s.find(hi, lo, h);
@@ -178,12 +178,10 @@ public final class StickTable {
     /** Removes the entry of {@code client}; true when there was one ({@code clear table t key k}). */
     public boolean remove(InetAddress client) {
         byte[] a = client.getAddress();
-        long hi = hi(a);
-        long lo = lo(a);
-        long h = hash(hi, lo);
-        Segment s = segments[(int) (h >>> 58) & segmentMask];
+        long h = hash(hi(a), lo(a));
+        Segment s = segmentOf(h);
         synchronized (s) {
-            int i = s.find(hi, lo, h);
+            int i = s.find(hi(a), lo(a), h);
             if (i < 0) {
                 return false;
             }
@@ -210,6 +208,10 @@ public final class StickTable {
             }
         }
         return n;
+    }
+
+    private Segment segmentOf(long hash) {
+        return segments[(int) (hash >>> 58) & segmentMask];
     }
 
     private Entry entry(long hi, long lo, long meta, long now) {

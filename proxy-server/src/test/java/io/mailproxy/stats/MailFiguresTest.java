@@ -9,20 +9,18 @@ import io.mailproxy.stats.report.StatRow;
 import io.mailproxy.stats.report.StatRows;
 import io.mailproxy.tls.GeneratedCertificate;
 import io.mailproxy.tls.SelfSignedCertificates;
+import io.mailproxy.tls.TrustAll;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,25 +45,6 @@ class MailFiguresTest {
         assertTrue(ProxyRunner.await(c, WAIT), what);
     }
 
-    private static SSLContext trustAll() throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        return ctx;
-    }
-
     /** Reads the greeting over TLS at {@code protocol} and leaves. */
     private static void greeting(SSLContext ctx, int port, String protocol) throws IOException {
         try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
@@ -87,10 +66,10 @@ class MailFiguresTest {
                 backends { b { send-proxy = none, servers = [{ name = s, address = "127.0.0.1:SERVER" }] } }
                 """.replace("CERT", cert.certFile().toString()).replace("KEY", cert.keyFile().toString())
                 .replace("SERVER", Integer.toString(server.port())))) {
-            SSLContext ctx = trustAll();
+            SSLContext ctx = TrustAll.context();
             greeting(ctx, r.port, "TLSv1.3");
             greeting(ctx, r.port, "TLSv1.3");
-            greeting(trustAll(), r.port, "TLSv1.2");
+            greeting(TrustAll.context(), r.port, "TLSv1.2");
             await("three handshakes counted", () -> row(r, "f", "FRONTEND").number("ssl_sess") == 3);
             StatRow f = row(r, "f", "FRONTEND");
             assertEquals(2, f.number("mp_tls_v1_3"));

@@ -35,23 +35,20 @@ class MetricsDovecotTest {
     @TempDir
     static Path dir;
 
+    private static List<Dovecot> dovecots;
     private static Dovecot dc1;
     private static Dovecot dc2;
 
     @BeforeAll
-    static void startDovecots() {
-        dc1 = Dovecot.start("dc1");
-        dc2 = Dovecot.start("dc2");
+    static void startDovecots() throws Exception {
+        dovecots = StatsFixture.startDovecots();
+        dc1 = dovecots.get(0);
+        dc2 = dovecots.get(1);
     }
 
     @AfterAll
     static void stopDovecots() {
-        if (dc1 != null) {
-            dc1.close();
-        }
-        if (dc2 != null) {
-            dc2.close();
-        }
+        StatsFixture.stop(dovecots);
     }
 
     /** The samples of {@code exposition}, parsed by Prometheus' parser. */

@@ -85,6 +85,26 @@ final class StatsFixture implements AutoCloseable {
         return new StatsFixture(proxy, imap, stats, socket);
     }
 
+    /** Starts Dovecots {@code dc1} and {@code dc2} side by side (each takes about a second). */
+    static List<Dovecot> startDovecots() throws InterruptedException {
+        Dovecot[] second = new Dovecot[1];
+        Thread t = new Thread(() -> second[0] = Dovecot.start("dc2"));
+        t.start();
+        Dovecot first = Dovecot.start("dc1");
+        t.join();
+        if (second[0] == null) {
+            first.close();
+            throw new IllegalStateException("Dovecot dc2 did not start");
+        }
+        return List.of(first, second[0]);
+    }
+
+    static void stop(List<Dovecot> dovecots) {
+        if (dovecots != null) {
+            dovecots.forEach(Dovecot::close);
+        }
+    }
+
     /** Sends {@code command} to the runtime API with {@code socat}, as an admin would; returns the answer. */
     String socat(String command) {
         return run(List.of("socat", "stdio", "unix-connect:" + socket), command + "\n");

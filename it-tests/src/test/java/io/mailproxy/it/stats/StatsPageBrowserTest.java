@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,24 +46,21 @@ class StatsPageBrowserTest {
     @TempDir
     static Path dir;
 
+    private static List<Dovecot> dovecots;
     private static Dovecot dc1;
     private static Dovecot dc2;
     private WebDriver browser;
 
     @BeforeAll
-    static void startDovecots() {
-        dc1 = Dovecot.start("dc1");
-        dc2 = Dovecot.start("dc2");
+    static void startDovecots() throws Exception {
+        dovecots = StatsFixture.startDovecots();
+        dc1 = dovecots.get(0);
+        dc2 = dovecots.get(1);
     }
 
     @AfterAll
     static void stopDovecots() {
-        if (dc1 != null) {
-            dc1.close();
-        }
-        if (dc2 != null) {
-            dc2.close();
-        }
+        StatsFixture.stop(dovecots);
     }
 
     @BeforeEach

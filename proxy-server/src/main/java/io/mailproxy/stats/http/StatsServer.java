@@ -12,7 +12,6 @@ import io.netty.channel.ServerChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.ReadTimeoutHandler;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,10 +57,6 @@ public final class StatsServer implements AutoCloseable {
     /** The server of a successful {@link #bind}. */
     public static StatsServer of(ChannelFuture bound) {
         return new StatsServer(bound.channel());
-    }
-
-    public InetSocketAddress address() {
-        return (InetSocketAddress) channel.localAddress();
     }
 
     @Override

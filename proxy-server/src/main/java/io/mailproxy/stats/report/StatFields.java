@@ -28,7 +28,7 @@ public final class StatFields {
     public static final String SESS_CONNECTING = "mp_sess_connecting";
     public static final String SESS_RELAYING = "mp_sess_relaying";
     public static final String SESS_CLOSING = "mp_sess_closing";
-    /** LMTP sessions between the end of DATA and the server's last reply to it. */
+    /** LMTP sessions in a mail transaction: from MAIL FROM to the server's last reply to its data. */
     public static final String LMTP_IN_TRANSACTION = "mp_lmtp_in_transaction";
     public static final String TLS_V1_2 = "mp_tls_v1_2";
     public static final String TLS_V1_3 = "mp_tls_v1_3";
