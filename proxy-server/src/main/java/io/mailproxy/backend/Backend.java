@@ -135,8 +135,7 @@ public final class Backend {
         if (max < 0) {
             throw new IllegalArgumentException("max-connections " + max + " must not be negative");
         }
-        own(server).maxConnections(max);
-        queue.stateChanged();
+        queue.maxConnectionsChanged(own(server), max);
     }
 
     private Server own(Server server) {
