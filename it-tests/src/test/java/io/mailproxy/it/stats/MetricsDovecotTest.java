@@ -4,23 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.dovecot.Dovecot;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code /metrics} read by Prometheus' own text-format parser (the Python client's
  * {@code prometheus_client.parser}, Debian's python3-prometheus-client), with values equal to what
  * the test did: IMAP sessions to real Dovecots and the bytes the client sent and read.
  */
-class MetricsDovecotTest {
+class MetricsDovecotTest extends TwoDovecots {
 
     /** Prints each sample of the exposition on stdin as {@code name{labels} value}, labels sorted. */
     private static final String PARSE = """
@@ -31,25 +26,6 @@ class MetricsDovecotTest {
                     labels = ",".join('%s="%s"' % (k, v) for k, v in sorted(s.labels.items()))
                     print("%s{%s} %r" % (s.name, labels, s.value))
             """;
-
-    @TempDir
-    static Path dir;
-
-    private static List<Dovecot> dovecots;
-    private static Dovecot dc1;
-    private static Dovecot dc2;
-
-    @BeforeAll
-    static void startDovecots() throws Exception {
-        dovecots = StatsFixture.startDovecots();
-        dc1 = dovecots.get(0);
-        dc2 = dovecots.get(1);
-    }
-
-    @AfterAll
-    static void stopDovecots() {
-        StatsFixture.stop(dovecots);
-    }
 
     /** The samples of {@code exposition}, parsed by Prometheus' parser. */
     static Map<String, Double> parse(String exposition) {

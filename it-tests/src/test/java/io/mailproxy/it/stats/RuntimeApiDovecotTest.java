@@ -4,17 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.log.LogCapture;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Each runtime API command, sent through {@code socat} as admins send HAProxy's, with its effect
@@ -22,26 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * answered). Each test has its own mailproxy; the Dovecots are shared. Not tagged {@code dovecot}:
  * what is tested is mailproxy's API, which does not change with the Dovecot version.
  */
-class RuntimeApiDovecotTest {
-
-    @TempDir
-    static Path dir;
-
-    private static List<Dovecot> dovecots;
-    private static Dovecot dc1;
-    private static Dovecot dc2;
-
-    @BeforeAll
-    static void startDovecots() throws Exception {
-        dovecots = StatsFixture.startDovecots();
-        dc1 = dovecots.get(0);
-        dc2 = dovecots.get(1);
-    }
-
-    @AfterAll
-    static void stopDovecots() {
-        StatsFixture.stop(dovecots);
-    }
+class RuntimeApiDovecotTest extends TwoDovecots {
 
     /** The client addresses 127.0.0.{from} .. {from+n-1}, each new to the stick table. */
     private static List<String> clients(int from, int n) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailproxy.MailProxy;
-import io.mailproxy.dovecot.Dovecot;
 import io.mailproxy.it.FreePorts;
 import io.mailproxy.it.ProxyFixture;
 import java.net.URI;
@@ -14,16 +13,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
@@ -41,27 +36,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * server changes its status on the page and in the CSV, and new sessions avoid it; without
  * credentials there are no admin controls, and a forged POST is refused.
  */
-class StatsPageBrowserTest {
+class StatsPageBrowserTest extends TwoDovecots {
 
-    @TempDir
-    static Path dir;
-
-    private static List<Dovecot> dovecots;
-    private static Dovecot dc1;
-    private static Dovecot dc2;
     private WebDriver browser;
-
-    @BeforeAll
-    static void startDovecots() throws Exception {
-        dovecots = StatsFixture.startDovecots();
-        dc1 = dovecots.get(0);
-        dc2 = dovecots.get(1);
-    }
-
-    @AfterAll
-    static void stopDovecots() {
-        StatsFixture.stop(dovecots);
-    }
 
     @BeforeEach
     void startBrowser() throws Exception {
