@@ -3,6 +3,7 @@ package io.mailproxy.admin;
 import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
 import io.mailproxy.checks.ServerHealth;
+import io.mailproxy.config.ServerSettings;
 import io.mailproxy.log.Termination;
 import io.mailproxy.stats.report.ProxyView;
 import java.util.logging.Logger;
@@ -39,8 +40,8 @@ public final class ServerActions {
 
     /** {@code set server B/S weight N}. */
     public String weight(Backend b, Server s, int weight) {
-        if (weight < 0 || weight > 256) {
-            return "Backend " + b.name() + ": weight must be between 0 and 256.";
+        if (weight < 0 || weight > ServerSettings.MAX_WEIGHT) {
+            return "Backend " + b.name() + ": weight must be between 0 and " + ServerSettings.MAX_WEIGHT + ".";
         }
         b.setWeight(s, weight);
         LOG.info(() -> "server " + s.qualifiedName() + ": weight set to " + weight + " by an admin");
