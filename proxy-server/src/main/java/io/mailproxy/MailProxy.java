@@ -24,6 +24,16 @@ import io.mailproxy.limit.FileDescriptors;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.tls.CertificateWatcher;
 import io.mailproxy.tls.ServerTls;
+import io.mailproxy.admin.AdminCommands;
+import io.mailproxy.admin.AdminSocket;
+import io.mailproxy.config.AdminSocketSettings;
+import io.mailproxy.config.StatsSettings;
+import io.mailproxy.log.LogSetup;
+import io.mailproxy.stats.Statistics;
+import io.mailproxy.stats.http.StatsServer;
+import io.mailproxy.stats.report.ProxyView;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -35,7 +45,9 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import io.mailproxy.config.ConfigLoader;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -56,7 +68,7 @@ import javax.net.ssl.SSLException;
  * go on, listeners whose address is kept stay open, and backends, servers and stick tables matched
  * by name keep their state.
  */
-public final class MailProxy implements AutoCloseable {
+public final class MailProxy implements AutoCloseable, ProxyView {
 
     private static final Logger LOG = Logger.getLogger(MailProxy.class.getName());
 
@@ -66,9 +78,13 @@ public final class MailProxy implements AutoCloseable {
     /** Outbound buffer bounds per connection: past the high mark the other side stops reading. */
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
-    /** Settings only a restart applies: the event loops, the transport, the TLS engine, the log writer. */
-    private static final List<String> RESTART_ONLY = List.of("io-threads", "io-transport", "tls-engine",
-            "log.max-pending-lines", "run-as-root");
+    /**
+     * Settings only a restart applies: the event loops, the transport, the TLS engine, the log
+     * writer and where it writes, the stats listener and the runtime API's socket (a key of a
+     * section counts by its prefix, e.g. {@code log.target}).
+     */
+    private static final List<String> RESTART_ONLY = List.of("io-threads", "io-transport", "tls-engine", "log",
+            "run-as-root", "stats", "admin-socket");
 
     private volatile ProxySettings settings;
     private final Transport transport;
@@ -94,6 +110,11 @@ public final class MailProxy implements AutoCloseable {
     /** A frontend and its listeners, by bind address. */
     private record Listening(Frontend frontend, ConnectionGate.Counter count, Map<BindAddress, Channel> channels) {
     }
+    private Statistics statistics;
+    /** The stats listener's and the runtime API's loop: their work never delays a session. */
+    private EventLoopGroup management;
+    private StatsServer statsServer;
+    private AdminSocket adminSocket;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -192,6 +213,7 @@ public final class MailProxy implements AutoCloseable {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
+        statistics = Statistics.of(settings.frontends().keySet(), built.values());
         connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
         int max = maxConnections(settings);
         autoMaxConnections = settings.maxConnections() == ProxySettings.AUTO_MAX_CONNECTIONS ? max
@@ -201,7 +223,8 @@ public final class MailProxy implements AutoCloseable {
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Listening> listening = new LinkedHashMap<>();
         for (FrontendSettings f : settings.frontends().values()) {
-            Frontend frontend = new Frontend(f, built.get(f.backend()), tls.get(f.name()), connector, active, sessions);
+            Frontend frontend = new Frontend(f, built.get(f.backend()), tls.get(f.name()), connector, active, sessions,
+                    statistics);
             Listening l = new Listening(frontend, gate.frontend(f.maxConnections()), new LinkedHashMap<>());
             listening.put(f.name(), l);
             for (BindAddress address : f.bind()) {
@@ -217,6 +240,8 @@ public final class MailProxy implements AutoCloseable {
         certificates = CertificateWatcher.start(this::frontends,
                 f -> ServerTls.build(f.tls(), f.protocol(), tlsProvider), this::installCertificates,
                 CertificateWatcher.INTERVAL);
+        // after the checks: the runtime API may force a check's state from its first command
+        startManagement();
         LOG.info(() -> "mailproxy started: " + boundAddresses().size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
     }
@@ -419,7 +444,7 @@ public final class MailProxy implements AutoCloseable {
             Listening l = old != null
                     ? new Listening(old.frontend(), old.count(), new LinkedHashMap<>())
                     : new Listening(new Frontend(f, nextBackends.get(f.backend()), tls.get(f.name()), connector, active,
-                    sessions), gate.frontend(f.maxConnections()), new LinkedHashMap<>());
+                    sessions, statistics), gate.frontend(f.maxConnections()), new LinkedHashMap<>());
             for (BindAddress address : f.bind()) {
                 Channel kept = old == null ? null : old.channels().get(address);
                 if (kept != null && kept.isOpen()) {
@@ -448,13 +473,32 @@ public final class MailProxy implements AutoCloseable {
         return out;
     }
 
+    @Override
+    public String reloadFromFile() {
+        Path file = settings.source();
+        LOG.info(() -> "reloading " + file);
+        try {
+            String summary = reload(ConfigLoader.load(file)).summary();
+            LOG.info(summary);
+            return summary;
+        } catch (ConfigurationException e) {
+            String refused = "reload refused, the running configuration stays:\n" + e.getMessage();
+            LOG.warning(refused);
+            return refused;
+        } catch (IllegalStateException e) {
+            String skipped = "reload skipped: " + e.getMessage();
+            LOG.info(skipped);
+            return skipped;
+        }
+    }
+
     /** The changes among {@link #RESTART_ONLY}, as {@code io-threads}. */
     private static List<String> restartOnly(ConfigDiff diff) {
         List<String> out = new ArrayList<>();
         for (String change : diff.changes()) {
             if (change.startsWith("global changed: ")) {
                 for (String key : change.substring("global changed: ".length()).split(", ")) {
-                    if (RESTART_ONLY.contains(key)) {
+                    if (RESTART_ONLY.contains(key) || RESTART_ONLY.stream().anyMatch(k -> key.startsWith(k + "."))) {
                         out.add(key);
                     }
                 }
@@ -518,6 +562,55 @@ public final class MailProxy implements AutoCloseable {
                 .mapToInt(b -> b.servers().size()).sum();
     }
 
+    /** The stats listener and the runtime API, when configured. */
+    private void startManagement() throws ConfigurationException {
+        StatsSettings stats = settings.stats();
+        AdminSocketSettings admin = settings.adminSocket();
+        if ((stats == null || !stats.enabled()) && (admin == null || !admin.enabled())) {
+            return;
+        }
+        management = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        if (stats != null && stats.enabled()) {
+            ChannelFuture bound = StatsServer.bind(stats, this, management, NioServerSocketChannel.class).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                throw new ConfigurationException(List.of(stats.bind().problem("cannot listen on " + stats.bind().address()
+                        + ": " + Reasons.of(bound.cause()))));
+            }
+            statsServer = StatsServer.of(bound);
+            LOG.info(() -> "statistics on http://" + stats.bind().address() + "/stats (CSV: /stats;csv, Prometheus: /metrics)"
+                    + (stats.auth().isEmpty() ? ", no authentication" : "") + (stats.admin() ? ", admin actions on" : ""));
+        }
+        if (admin != null && admin.enabled()) {
+            try {
+                adminSocket = AdminSocket.open(admin, new AdminCommands(this));
+            } catch (AdminSocket.CannotOpen e) {
+                throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
+                        "mailproxy.admin-socket.path", e.getMessage())));
+            }
+        }
+    }
+
+    @Override
+    public List<Backend> backendList() {
+        return List.copyOf(backends.values());
+    }
+
+    @Override
+    public Statistics statistics() {
+        return statistics;
+    }
+
+    @Override
+    public int maxConnections() {
+        // the limit in force: auto worked out, or as configured
+        return gate.global().max();
+    }
+
+    @Override
+    public long droppedLogLines() {
+        return LogSetup.droppedLines();
+    }
+
     /** The addresses actually bound, in configuration order. */
     public List<InetSocketAddress> boundAddresses() {
         List<InetSocketAddress> out = new ArrayList<>();
@@ -539,21 +632,25 @@ public final class MailProxy implements AutoCloseable {
     }
 
     /** The servers' health checks (none for backends with {@code health-check.type = none}). */
+    @Override
     public HealthChecks healthChecks() {
         return healthChecks;
     }
 
     /** Sessions that have not ended. */
+    @Override
     public int activeSessions() {
         return active.get();
     }
 
     /** The sessions that have not ended. */
+    @Override
     public Sessions sessions() {
         return sessions;
     }
 
     /** The frontends, in configuration order. */
+    @Override
     public List<Frontend> frontends() {
         return frontends.values().stream().map(Listening::frontend).toList();
     }
@@ -583,6 +680,12 @@ public final class MailProxy implements AutoCloseable {
                 c.close().awaitUninterruptibly();
             }
         }
+        if (statsServer != null) {
+            statsServer.close();
+        }
+        if (adminSocket != null) {
+            adminSocket.close();
+        }
         sessions.stopAll();
         Duration longest = Duration.ZERO;
         for (Frontend f : frontends()) {
@@ -597,6 +700,9 @@ public final class MailProxy implements AutoCloseable {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (management != null) {
+            management.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -157,15 +157,18 @@ public final class Main {
                         + " mailproxy.run-as-root = true in " + config);
                 return BAD_CONFIG;
             }
-            LogSetup.install(out, settings.log().maxPendingLines());
+            LogSetup.install(out, settings.log());
             proxy = MailProxy.start(settings);
         } catch (ConfigurationException e) {
             err.println(e.getMessage());
             return BAD_CONFIG;
+        } catch (java.io.IOException e) {
+            err.println(config + ":?: mailproxy.log.address: cannot log to syslog: " + e.getMessage());
+            return BAD_CONFIG;
         }
         Logger log = Logger.getLogger(Main.class.getName());
         // Reloads run one at a time on their own thread: signals that come meanwhile make one more.
-        Reloader reloader = new Reloader(config, proxy);
+        Reloader reloader = new Reloader(proxy);
         Signals.handle("HUP", reloader::request);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

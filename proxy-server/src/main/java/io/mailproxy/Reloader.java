@@ -1,8 +1,5 @@
 package io.mailproxy;
 
-import io.mailproxy.config.ConfigLoader;
-import io.mailproxy.config.ConfigurationException;
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -16,13 +13,11 @@ final class Reloader {
 
     private static final Logger LOG = Logger.getLogger(Reloader.class.getName());
 
-    private final Path config;
     private final MailProxy proxy;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
 
-    Reloader(Path config, MailProxy proxy) {
-        this.config = config;
+    Reloader(MailProxy proxy) {
         this.proxy = proxy;
     }
 
@@ -47,14 +42,8 @@ final class Reloader {
     }
 
     private void reloadOnce() {
-        LOG.info(() -> "reloading " + config);
         try {
-            MailProxy.Reload done = proxy.reload(ConfigLoader.load(config));
-            LOG.info(done::summary);
-        } catch (ConfigurationException e) {
-            LOG.warning(() -> "reload refused, the running configuration stays:\n" + e.getMessage());
-        } catch (IllegalStateException e) {
-            LOG.info(() -> "reload skipped: " + e.getMessage());
+            proxy.reloadFromFile();
         } catch (RuntimeException e) {
             // a defect, not a configuration problem: said in one line, and the proxy runs on
             LOG.severe(() -> "reload failed, the running configuration may be partly applied: " + e);

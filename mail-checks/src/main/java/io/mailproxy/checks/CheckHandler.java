@@ -190,7 +190,12 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
             return;
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(ticker.nanoTime() - startNanos);
-        promise.trySuccess(CheckResult.of(status, code, millis, info));
+        String step = switch (phase) {
+            case CONNECTING -> "connect";
+            case TLS -> "TLS handshake";
+            case TALKING -> conversation == null ? "connect" : conversation.awaiting();
+        };
+        promise.trySuccess(CheckResult.of(status, code, millis, info, step));
     }
 
     private void cancelTimer() {

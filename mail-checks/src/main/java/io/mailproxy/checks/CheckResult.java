@@ -11,8 +11,16 @@ import java.util.Objects;
  * @param durationMillis from the start of the connect to the result, in milliseconds
  * @param info           the offending reply line or a short reason, already encoded as HAProxy
  *                       encodes it in logs (see {@link #of}); empty when there is nothing to add
+ * @param step           how far the check got when it ended: {@code connect}, {@code TLS handshake},
+ *                       or what the conversation waited for ({@code the greeting},
+ *                       {@code the CAPABILITY reply}); empty when unknown. HAProxy shows no such thing.
  */
-public record CheckResult(CheckStatus status, int code, long durationMillis, String info) {
+public record CheckResult(CheckStatus status, int code, long durationMillis, String info, String step) {
+
+    /** A result without a step. */
+    public CheckResult(CheckStatus status, int code, long durationMillis, String info) {
+        this(status, code, durationMillis, info, "");
+    }
 
     /**
      * Longest {@link #info} kept, in characters after encoding. HAProxy keeps 127 bytes
@@ -24,6 +32,7 @@ public record CheckResult(CheckStatus status, int code, long durationMillis, Str
     public CheckResult {
         Objects.requireNonNull(status, "status");
         Objects.requireNonNull(info, "info");
+        Objects.requireNonNull(step, "step");
         if (durationMillis < 0) {
             throw new IllegalArgumentException("duration (" + durationMillis + "ms) must not be negative");
         }
@@ -50,6 +59,12 @@ public record CheckResult(CheckStatus status, int code, long durationMillis, Str
      */
     public static CheckResult of(CheckStatus status, int code, long durationMillis, String rawInfo) {
         return new CheckResult(status, code, durationMillis, encode(rawInfo == null ? "" : rawInfo));
+    }
+
+    /** As {@link #of(CheckStatus, int, long, String)}, saying how far the check got. */
+    public static CheckResult of(CheckStatus status, int code, long durationMillis, String rawInfo, String step) {
+        return new CheckResult(status, code, durationMillis, encode(rawInfo == null ? "" : rawInfo),
+                step == null ? "" : step);
     }
 
     /** Whether this check counts as a success. */

@@ -48,6 +48,8 @@ public final class ServerHealth {
     private volatile long results;
     private volatile EventLoop loop;
     private volatile boolean stopped;
+    /** False while checks are disabled at run time ({@code disable health}): the state stays as it is. */
+    private volatile boolean enabled = true;
     private int health;
     private ScheduledFuture<?> nextCheck;
 
@@ -139,6 +141,40 @@ public final class ServerHealth {
         }
     }
 
+    /**
+     * Turns the checks on or off at run time (HAProxy's {@code enable|disable health}): while off no
+     * check runs and the state stays as it is (a forced state included). Any thread.
+     */
+    public void setEnabled(boolean on) {
+        enabled = on;
+    }
+
+    /** Whether the checks run (see {@link #setEnabled}). */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /**
+     * Forces the state (HAProxy's {@code set server B/S health up|down}): the health counter goes to
+     * full or to zero, so the next checks start from there, and a change is applied and logged as
+     * HAProxy logs it ({@code "changed from CLI"}). Any thread; done on the check's event loop.
+     */
+    public void force(boolean nowUp) {
+        EventLoop current = loop;
+        if (current == null) {
+            throw new IllegalStateException("server " + backend + "/" + server + " is not started");
+        }
+        current.execute(() -> {
+            health = nowUp ? fullHealth : 0;
+            if (up != nowUp) {
+                up = nowUp;
+                ServerCounts counts = listener.stateChanged(this, nowUp,
+                        CheckResult.of(nowUp ? CheckStatus.L4OK : CheckStatus.L4CON, 0, 0, "changed from CLI"));
+                log(nowUp ? Level.INFO : Level.WARNING, TransitionLine.forced(backend, server, nowUp, counts));
+            }
+        });
+    }
+
     /** Whether the server is up. */
     public boolean isUp() {
         return up;
@@ -178,6 +214,10 @@ public final class ServerHealth {
         if (stopped) {
             return;
         }
+        if (!enabled) {
+            scheduleCheck(schedule.interval().toNanos());
+            return;
+        }
         Future<CheckResult> result;
         try {
             result = checker.run(loop, spec);
@@ -189,7 +229,10 @@ public final class ServerHealth {
     }
 
     private void onResult(CheckResult result) {
-        if (stopped) {
+        if (stopped || !enabled) {
+            if (!stopped) {
+                scheduleCheck(nextDelayNanos());
+            }
             return;
         }
         try {

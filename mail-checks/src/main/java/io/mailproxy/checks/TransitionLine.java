@@ -34,6 +34,12 @@ final class TransitionLine {
         return line.toString();
     }
 
+    /** A state forced by an admin, as HAProxy logs it: {@code Server b/s is DOWN, changed from CLI. ...}. */
+    static String forced(String backend, String server, boolean up, ServerCounts counts) {
+        return "Server " + backend + "/" + server + (up ? " is UP" : " is DOWN") + ", changed from CLI. "
+                + counts.active() + " active and " + counts.backup() + (up ? " backup servers online." : " backup servers left.");
+    }
+
     /** HAProxy's alert when a backend has nothing left ({@code srv_set_stopped()}). */
     static String noServerAvailable(String backend) {
         return "backend " + backend + " has no server available!";

@@ -206,6 +206,35 @@ class ServerHealthTest {
         assertEquals(before, checks);
     }
 
+    /** {@code set server B/S health down}: DOWN at once, logged as HAProxy does; the next check starts from zero. */
+    @Test
+    void aForcedStateIsAppliedAndLogged() {
+        ServerHealth health = started(schedule(2, 3, true), OK);
+        health.force(false);
+        channel.runPendingTasks();
+        assertFalse(health.isUp());
+        assertEquals(List.of("Server imap-pool/dc1 is DOWN, changed from CLI. 1 active and 0 backup servers left."), lines);
+        untilNextCheck();
+        assertFalse(health.isUp(), "one pass of rise 2 after a forced DOWN");
+        health.force(false);
+        channel.runPendingTasks();
+        assertEquals(1, lines.size(), "negative control: forcing the state it has logs nothing");
+    }
+
+    /** {@code disable health}: no check runs and the state stays; {@code enable health}: they run again. */
+    @Test
+    void disabledChecksDoNotRun() {
+        ServerHealth health = started(schedule(1, 1, true), BYE);
+        health.setEnabled(false);
+        channel.advanceTimeBy(10, TimeUnit.SECONDS);
+        channel.runPendingTasks();
+        assertEquals(0, checks);
+        assertTrue(health.isUp(), "the state stays as it was");
+        health.setEnabled(true);
+        untilNextCheck();
+        assertFalse(health.isUp(), "negative control: enabled again, the BYE takes it down");
+    }
+
     @Test
     void aCheckerThatThrowsIsASocketError() {
         Checker broken = (eventLoop, spec) -> {

@@ -149,6 +149,56 @@ public final class Backend {
         return counts();
     }
 
+    /**
+     * Sets a server's administrative state (the runtime API's {@code set server B/S state}): DRAIN
+     * takes no new sessions but sticky ones, MAINT none; the sessions it has stay. Waiting sessions
+     * are served again in their order.
+     */
+    public void setAdminState(Server server, Server.AdminState state) {
+        Server.AdminState before = own(server).adminState();
+        if (before == state) {
+            return;
+        }
+        server.adminState(state);
+        queue.stateChanged();
+        String line = switch (state) {
+            case MAINT -> "Server " + server.qualifiedName() + " is going DOWN for maintenance.";
+            case DRAIN -> "Server " + server.qualifiedName() + " enters drain state.";
+            case READY -> "Server " + server.qualifiedName() + " is " + (server.healthUp() ? "UP" : "DOWN")
+                    + "/READY (leaving " + (before == Server.AdminState.MAINT ? "forced maintenance" : "drain") + ").";
+        };
+        ServerCounts c = counts();
+        LOG.warning(line + " " + c.active() + " active and " + c.backup() + " backup servers left.");
+    }
+
+    /** Sets a server's weight, 0 to 256 (the runtime API's {@code set server B/S weight}). */
+    public void setWeight(Server server, int weight) {
+        if (weight < 0 || weight > ServerSettings.MAX_WEIGHT) {
+            throw new IllegalArgumentException("weight " + weight + " is not within 0.." + ServerSettings.MAX_WEIGHT);
+        }
+        own(server).weight(weight);
+        queue.stateChanged();
+    }
+
+    /**
+     * Sets a server's {@code max-connections}, 0 = no limit ({@code set maxconn server}): waiting
+     * sessions take the slots a raise frees, in their order; a lower limit lets the sessions over it
+     * finish and hands on no slot until the count is under it.
+     */
+    public void setMaxConnections(Server server, int max) {
+        if (max < 0) {
+            throw new IllegalArgumentException("max-connections " + max + " must not be negative");
+        }
+        queue.maxConnectionsChanged(own(server), max);
+    }
+
+    private Server own(Server server) {
+        if (!servers.contains(server)) {
+            throw new IllegalArgumentException(server + " is not a server of backend " + name());
+        }
+        return server;
+    }
+
     /** Usable (UP, weight above 0) normal and backup servers, as HAProxy counts them. */
     public ServerCounts counts() {
         int normal = 0;

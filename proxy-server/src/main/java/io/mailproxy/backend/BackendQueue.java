@@ -222,7 +222,10 @@ public final class BackendQueue {
     private List<Server> retired = List.of();
     /** Waiters that may go to any server. */
     private final WaitList any = new WaitList();
-    /** Whether some server has a connection limit; without one no session ever waits. */
+    /**
+     * Whether some server has a connection limit; without one no session ever waits. Follows the
+     * runtime limits: recomputed under the lock by {@link #maxConnectionsChanged}.
+     */
     private boolean limited;
     private long arrivals;
     private long grants;
@@ -359,9 +362,23 @@ public final class BackendQueue {
     }
 
     /**
-     * A server changed state (UP, DOWN, weight): waiters for a server that went DOWN wait for any
-     * server instead (with {@code redispatch}), free slots go to waiters in arrival order, and
-     * waiters that no usable server is left for are refused.
+     * Sets {@code server}'s connection limit at run time ({@code set maxconn server}), 0 = none: the
+     * limit and whether the backend has any change together under the lock, so no admission sees
+     * one without the other; then waiters are served as after any state change.
+     */
+    void maxConnectionsChanged(Server server, int max) {
+        synchronized (this) {
+            server.maxConnections(max);
+            limited = servers.stream().anyMatch(s -> s.maxConnections() > 0);
+        }
+        stateChanged();
+    }
+
+    /**
+     * A server changed state (UP, DOWN, administrative state, weight, connection limit): waiters for
+     * a server that went DOWN (or into MAINT) wait for any server instead (with {@code redispatch}),
+     * free slots go to waiters in arrival order, and waiters that no usable server is left for are
+     * refused.
      */
     public void stateChanged() {
         if (size.get() == 0) {

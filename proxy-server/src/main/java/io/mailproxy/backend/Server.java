@@ -10,13 +10,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A backend server at run time: its settings, its UP/DOWN state, its connection slots and the
- * sessions connected to it.
+ * A backend server at run time: its settings, its UP/DOWN state, its administrative state, runtime
+ * weight and connection limit (the runtime API's and the stats page's {@code set server}), its
+ * connection slots and the sessions connected to it.
  *
- * <p>Threading: the state is written by the server's health check (on its event loop) and read by
- * balancers on every event loop, hence volatile. The slot count and the queue of sessions waiting
- * for this server belong to the backend's {@link BackendQueue} and change only under its lock; the
- * counts are atomics so that balancers and statistics may read them without it.
+ * <p>Threading: the health state is written by the server's health check (on its event loop), the
+ * administrative state, weight and limit by the runtime API, all read by balancers on every event
+ * loop, hence volatile; they change through {@link Backend}, which tells the queue. The slot count
+ * and the queue of sessions waiting for this server belong to the backend's {@link BackendQueue}
+ * and change only under its lock; the counts are atomics so that balancers and statistics may read
+ * them without it.
  */
 public final class Server implements Candidate {
 
@@ -64,12 +67,32 @@ public final class Server implements Candidate {
     private final Set<Attached> sessions = ConcurrentHashMap.newKeySet();
     private volatile TrafficObserver observer = TrafficObserver.NONE;
     private volatile boolean up;
+    private volatile AdminState adminState = AdminState.READY;
+    private volatile int weight;
+    private volatile int maxConnections;
+    /** When the operational state (UP, DOWN, MAINT) last changed, in ms since the epoch. */
+    private volatile long lastChangeMillis = System.currentTimeMillis();
+    /** Times it went DOWN, and the ms it was DOWN before the current period (HAProxy's chkdown, downtime). */
+    private volatile long downs;
+    private volatile long downMillis;
 
     Server(String backendName, ServerSettings settings, boolean initiallyUp) {
         this.backendName = backendName;
         this.settings = settings;
         this.address = settings.address().resolve();
         this.up = initiallyUp;
+        this.weight = settings.weight();
+        this.maxConnections = settings.maxConnections();
+    }
+
+    /** HAProxy's administrative states, set at run time ({@code set server B/S state ...}). */
+    public enum AdminState {
+        /** Takes new sessions as its health and weight allow. */
+        READY,
+        /** No new sessions but those its stick table sends (HAProxy's DRAIN); existing ones stay. */
+        DRAIN,
+        /** No new sessions at all, sticky or not, whatever its checks say (HAProxy's MAINT). */
+        MAINT
     }
 
     @Override
@@ -90,6 +113,13 @@ public final class Server implements Candidate {
             throw new IllegalArgumentException("server " + qualifiedName() + " cannot become " + next.name());
         }
         InetSocketAddress nextAddress = next.address().equals(settings.address()) ? address : next.address().resolve();
+        // a weight or limit set at run time stays unless the file changes that very setting
+        if (next.weight() != settings.weight()) {
+            weight = next.weight();
+        }
+        if (next.maxConnections() != settings.maxConnections()) {
+            maxConnections = next.maxConnections();
+        }
         settings = next;
         address = nextAddress;
     }
@@ -113,9 +143,25 @@ public final class Server implements Candidate {
         return address;
     }
 
+    /** The weight now: the configured one until the runtime API changes it. */
     @Override
     public int weight() {
-        return settings.weight();
+        return weight;
+    }
+
+    void weight(int w) {
+        weight = w;
+    }
+
+    /** The administrative state now. */
+    public AdminState adminState() {
+        return adminState;
+    }
+
+    synchronized void adminState(AdminState state) {
+        boolean wasUp = isUp();
+        adminState = state;
+        changed(wasUp);
     }
 
     @Override
@@ -123,24 +169,67 @@ public final class Server implements Candidate {
         return settings.backup();
     }
 
-    /** UP as its health check last decided; always true without checks. */
+    /**
+     * UP as its health check last decided (always true without checks) and not in maintenance: what
+     * sticky sessions and those waiting for this server in particular need.
+     */
     public boolean isUp() {
+        return up && adminState != AdminState.MAINT;
+    }
+
+    /** UP as its health check last decided, whatever the administrative state. */
+    public boolean healthUp() {
         return up;
     }
 
     @Override
     public boolean usable() {
-        return up && settings.weight() > 0;
+        return up && adminState == AdminState.READY && weight > 0;
     }
 
-    void up(boolean nowUp) {
+    synchronized void up(boolean nowUp) {
+        boolean wasUp = isUp();
         // a removed server's check is stopped, but a verdict in flight must not bring it back
         up = nowUp && !retired;
+        changed(wasUp);
     }
 
-    /** The most sessions placed here at once; 0 = no limit. */
+    private void changed(boolean wasUp) {
+        boolean nowUp = isUp();
+        if (wasUp == nowUp) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        if (!nowUp) {
+            downs++;
+        } else {
+            downMillis += now - lastChangeMillis;
+        }
+        lastChangeMillis = now;
+    }
+
+    /** When the state last changed between UP and DOWN (or MAINT), ms since the epoch. */
+    public long lastChangeMillis() {
+        return lastChangeMillis;
+    }
+
+    /** Times it went DOWN or into maintenance. */
+    public long downs() {
+        return downs;
+    }
+
+    /** The ms it has been DOWN (or in maintenance) in all, the current period included. */
+    public long downtimeMillis() {
+        return isUp() ? downMillis : downMillis + System.currentTimeMillis() - lastChangeMillis;
+    }
+
+    /** The most sessions placed here at once; 0 = no limit. The configured one until the runtime API changes it. */
     public int maxConnections() {
-        return settings.maxConnections();
+        return maxConnections;
+    }
+
+    void maxConnections(int max) {
+        maxConnections = max;
     }
 
     /** The most sessions waiting for this server in particular; 0 = no limit. */
@@ -150,7 +239,7 @@ public final class Server implements Candidate {
 
     @Override
     public boolean hasFreeSlot() {
-        int max = settings.maxConnections();
+        int max = maxConnections;
         return max == 0 || active.get() < max;
     }
 
@@ -220,7 +309,7 @@ public final class Server implements Candidate {
     }
 
     /** Asks every session connected here to end; returns how many were asked. */
-    int shutdownSessions(Termination reason, String why) {
+    public int shutdownSessions(Termination reason, String why) {
         int n = 0;
         for (Attached session : sessions) {
             session.shutdown(reason, why);

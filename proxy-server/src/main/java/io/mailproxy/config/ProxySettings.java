@@ -20,10 +20,13 @@ import java.util.Map;
  *                    {@link #AUTO_MAX_CONNECTIONS} = what the open-files limit allows; above it no
  *                    listener accepts (new connections wait in the kernel's backlog)
  * @param runAsRoot   whether {@code mailproxy run} may run as root
+ * @param stats       the statistics listener (HTML, CSV, /metrics)
+ * @param adminSocket the runtime API's unix socket
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, StickTableSettings> stickTables, int maxConnections, boolean runAsRoot) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections, boolean runAsRoot,
+                            StatsSettings stats, AdminSocketSettings adminSocket) {
 
     /** {@code max-connections = auto}: derived from the open-files limit when the proxy starts. */
     public static final int AUTO_MAX_CONNECTIONS = -1;
@@ -59,8 +62,10 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
             r.problem("frontends", "no frontend is configured");
         }
         checkDistinctBinds(r, frontends.values());
+        StatsSettings stats = r.object("stats", StatsSettings::read);
+        AdminSocketSettings adminSocket = r.object("admin-socket", AdminSocketSettings::read);
         return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
-                maxConnections, runAsRoot);
+                maxConnections, runAsRoot, stats, adminSocket);
     }
 
     /** {@code auto}, or a whole number from 0 (no limit). */

@@ -13,6 +13,7 @@ import io.mailproxy.session.Session;
 import io.mailproxy.session.SessionContext;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.session.StartHandler;
+import io.mailproxy.stats.Statistics;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -35,9 +36,9 @@ public final class Frontend extends ChannelInitializer<Channel> {
     private volatile Live live;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
-                    AtomicInteger processActive, Sessions registry) {
+                    AtomicInteger processActive, Sessions registry, Statistics statistics) {
         this.live = new Live(settings, tls, new SessionContext(settings, backend, connector, processActive,
-                frontendActive, sourceLimiter(settings), rateLimiter(settings), registry));
+                frontendActive, sourceLimiter(settings), rateLimiter(settings), registry, statistics));
     }
 
     private static SourceLimiter sourceLimiter(FrontendSettings settings) {
@@ -61,7 +62,7 @@ public final class Frontend extends ChannelInitializer<Channel> {
         RateLimiter rates = java.util.Objects.equals(now.settings().rateLimitPerSource(), next.rateLimitPerSource())
                 ? c.rates() : rateLimiter(next);
         live = new Live(next, tls, new SessionContext(next, backend, c.connector(), c.processActive(), frontendActive,
-                sources, rates, c.registry()));
+                sources, rates, c.registry(), c.statistics()));
     }
 
     /** New certificates (their files changed): handshakes from now on present them. */
@@ -86,6 +87,11 @@ public final class Frontend extends ChannelInitializer<Channel> {
     /** Sessions of this frontend that have not ended. */
     public int activeSessions() {
         return frontendActive.get();
+    }
+
+    /** The counters of the whole proxy, this frontend's among them. */
+    public Statistics statistics() {
+        return live.context().statistics();
     }
 
     /** The per-source connection limit, or null when the frontend has none. */

@@ -21,10 +21,20 @@ import java.util.logging.LogRecord;
  */
 final class AsyncLineHandler extends Handler {
 
+    /** Where the writer thread puts lines: standard output, or syslog datagrams. */
+    interface Sink {
+        /** Writes one formatted line; may block (only the writer thread calls it). */
+        void write(String line) throws java.io.IOException;
+
+        /** After a batch. */
+        default void flush() {
+        }
+    }
+
     /** Lines written to the output before each flush, at most. */
     private static final int BATCH = 256;
 
-    private final PrintStream out;
+    private final Sink out;
     private final BlockingQueue<String> queue;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong droppedTotal = new AtomicLong();
@@ -34,6 +44,20 @@ final class AsyncLineHandler extends Handler {
     private final Thread writer;
 
     AsyncLineHandler(PrintStream out, Formatter formatter, int capacity) {
+        this(new Sink() {
+            @Override
+            public void write(String line) {
+                out.print(line);
+            }
+
+            @Override
+            public void flush() {
+                out.flush();
+            }
+        }, formatter, capacity);
+    }
+
+    AsyncLineHandler(Sink out, Formatter formatter, int capacity) {
         this.out = out;
         this.queue = new ArrayBlockingQueue<>(capacity);
         setFormatter(formatter);
@@ -71,19 +95,33 @@ final class AsyncLineHandler extends Handler {
                 return;
             }
             queue.drainTo(batch, BATCH - 1);
+            int taken = batch.size();
+            int sent = 0;
             for (String line : batch) {
-                out.print(line);
+                if (send(line)) {
+                    sent++;
+                }
             }
-            int n = batch.size();
-            written.addAndGet(n);
+            written.addAndGet(sent);
             batch.clear();
             long lost = dropped.getAndSet(0);
             if (lost > 0) {
-                out.print(getFormatter().format(new LogRecord(java.util.logging.Level.WARNING, lost
+                send(getFormatter().format(new LogRecord(java.util.logging.Level.WARNING, lost
                         + " log line(s) dropped: the output did not keep up (log.max-pending-lines)")));
             }
             out.flush();
-            unwritten.addAndGet(-n);
+            unwritten.addAndGet(-taken);
+        }
+    }
+
+    /** Writes one line; a line the sink refuses (syslog unreachable) is counted as dropped. */
+    private boolean send(String line) {
+        try {
+            out.write(line);
+            return true;
+        } catch (java.io.IOException | RuntimeException e) {
+            droppedTotal.incrementAndGet();
+            return false;
         }
     }
 

@@ -67,9 +67,13 @@ public final class LogSetup {
      * the lines, at most {@code maxPendingLines} waiting (see {@link AsyncLineHandler}).
      */
     public static synchronized void install(PrintStream out, int maxPendingLines) {
+        use(new AsyncLineHandler(out, new OneLine(), maxPendingLines));
+    }
+
+    /** Makes {@code h} the root logger's only handler. */
+    private static void use(AsyncLineHandler h) {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        AsyncLineHandler h = new AsyncLineHandler(out, new OneLine(), maxPendingLines);
         h.setLevel(Level.ALL);
         root.addHandler(h);
         root.setLevel(Level.INFO);
@@ -78,6 +82,21 @@ public final class LogSetup {
             keep.configured();
         }
         handler = h;
+    }
+
+    /**
+     * Logging as {@code mailproxy.log} says: standard output, or syslog in the chosen format, through
+     * the same asynchronous writer.
+     *
+     * @throws java.io.IOException when the syslog socket cannot be opened
+     */
+    public static synchronized void install(PrintStream out, io.mailproxy.config.LogSettings settings)
+            throws java.io.IOException {
+        if (settings.target() == io.mailproxy.config.LogSettings.Target.STDOUT) {
+            install(out, settings.maxPendingLines());
+            return;
+        }
+        use(new AsyncLineHandler(SyslogSink.open(settings), new SyslogFormat(settings), settings.maxPendingLines()));
     }
 
     /**

@@ -51,6 +51,8 @@ public enum Termination {
      * {@code shutdown-sessions}: HAProxy's 'D' ("killed because the server was detected as down").
      */
     SERVER_DOWN("D?", "server-down"),
+    /** An admin ended the session ({@code shutdown sessions server}, the stats page's Kill Sessions): HAProxy's K. */
+    KILLED("K?", "killed"),
     /** A frontend with accept-proxy: the peer is outside the trusted networks; closed before any byte was read. */
     UNTRUSTED_PEER("PR", "untrusted-peer"),
     /** A frontend with accept-proxy: no complete PROXY header within the timeout (PRX_TIMEOUT). */

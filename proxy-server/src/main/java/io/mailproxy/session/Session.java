@@ -16,6 +16,9 @@ import io.mailproxy.mail.MailProtocol;
 import io.mailproxy.relay.RelayHandler;
 import io.mailproxy.relay.RelaySession;
 import io.mailproxy.relay.Side;
+import io.mailproxy.stats.ProxyCounters;
+import io.mailproxy.stats.Stat;
+import io.mailproxy.stats.Statistics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -66,8 +69,16 @@ public final class Session implements RelaySession, Server.Attached {
     private final long acceptedAtNanos = System.nanoTime();
     private final Conversation conversation;
 
+    /** This event loop's counters (see {@link io.mailproxy.stats.LoopCounters}), and the blocks counted in. */
+    private final long[] stripe;
+    private final ProxyCounters frontendCounters;
+    private final ProxyCounters backendCounters;
+    private ProxyCounters serverCounters;
+    private boolean sentToBackend;
+
     private InetSocketAddress clientAddress;
-    private Phase phase = Phase.ACCEPTED;
+    /** Volatile for the statistics' and the runtime API's readers only; written by the owner loop. */
+    private volatile Phase phase = Phase.ACCEPTED;
     /** The phase {@link #finish} was called in, for the log's phase character. */
     private Phase endedIn;
     private boolean queuedWhenEnded;
@@ -104,6 +115,11 @@ public final class Session implements RelaySession, Server.Attached {
             // the connection's slot is the session's now: free once the session has ended and is logged
             slot.ownedBySession();
         }
+        Statistics stats = context.statistics();
+        this.stripe = stats.stripe();
+        this.frontendCounters = stats.frontend(frontend.name());
+        this.backendCounters = stats.backend(backend.name());
+        frontendCounters.session(stripe, acceptedAtMillis, context.frontendActive().get());
         context.registry().add(this);
         client.closeFuture().addListener(f -> clientClosed());
     }
@@ -139,6 +155,17 @@ public final class Session implements RelaySession, Server.Attached {
 
     public Phase phase() {
         return phase;
+    }
+
+    /** When the client was accepted, ms since the epoch. */
+    public long acceptedAtMillis() {
+        return acceptedAtMillis;
+    }
+
+    /** The server it is connected to, or null. Any thread (a racy read, for statistics). */
+    public Server server() {
+        ServerConnection c = connection;
+        return c == null ? null : c.server();
     }
 
     /** How it ended (the first reason given), or null while it has not. */
@@ -247,6 +274,19 @@ public final class Session implements RelaySession, Server.Attached {
                 + frontend.tls().handshakeTimeout().toMillis() + "ms of the accept", true));
     }
 
+    /** The TLS handshake succeeded at {@code protocol} (e.g. {@code TLSv1.3}), resuming a session or not. */
+    void tlsEstablished(String protocol, boolean resumed) {
+        frontendCounters.add(stripe, Stat.TLS_HANDSHAKES, 1);
+        if (resumed) {
+            frontendCounters.add(stripe, Stat.TLS_RESUMED, 1);
+        }
+        if ("TLSv1.3".equals(protocol)) {
+            frontendCounters.add(stripe, Stat.TLS_V1_3, 1);
+        } else if ("TLSv1.2".equals(protocol)) {
+            frontendCounters.add(stripe, Stat.TLS_V1_2, 1);
+        }
+    }
+
     /** The TLS handshake ended: {@code failure} is null when it succeeded. */
     void tlsDone(Throwable failure) {
         if (phase != Phase.TLS) {
@@ -265,7 +305,12 @@ public final class Session implements RelaySession, Server.Attached {
         }
         starter = start;
         phase = Phase.CONNECTING;
+        sentToBackend = true;
+        backendCounters.session(stripe, System.currentTimeMillis(), backend.active().get());
         dispatch = context.connector().dispatch(backend, client.eventLoop(), clientAddress, header);
+        if (dispatch.stage() == Dispatch.Stage.QUEUED) {
+            backendCounters.queueNow(backend.queue().size());
+        }
         if (stopping) {
             finish(Termination.STOPPING, "mailproxy is stopping", false);
             return;
@@ -302,6 +347,8 @@ public final class Session implements RelaySession, Server.Attached {
     // ---- relaying ------------------------------------------------------------------------------
 
     private void relay(ServerConnection c) {
+        serverCounters = context.statistics().server(c.server());
+        serverCounters.session(stripe, System.currentTimeMillis(), c.server().activeSessions());
         connection = c;
         server = c.channel();
         phase = Phase.RELAYING;
@@ -341,6 +388,13 @@ public final class Session implements RelaySession, Server.Attached {
 
     @Override
     public void relayed(Side side, ByteBuf buf) {
+        int n = buf.readableBytes();
+        Stat stat = side == Side.CLIENT ? Stat.BYTES_IN : Stat.BYTES_OUT;
+        frontendCounters.add(stripe, stat, n);
+        backendCounters.add(stripe, stat, n);
+        if (serverCounters != null) {
+            serverCounters.add(stripe, stat, n);
+        }
         if (side == Side.CLIENT) {
             bytesFromClient += buf.readableBytes();
             conversation.fromClient(buf);
@@ -638,6 +692,8 @@ public final class Session implements RelaySession, Server.Attached {
         try {
             releaseServer();
             log();
+            Statistics.ended(stripe, termination, detail, dispatch == null ? 0 : dispatch.retries(), frontendCounters,
+                    sentToBackend ? backendCounters : null, serverCounters);
         } finally {
             // whatever failed above (a process out of descriptors cannot even load a class), the
             // counts and slots go back

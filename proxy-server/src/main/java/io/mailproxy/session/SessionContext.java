@@ -5,6 +5,7 @@ import io.mailproxy.backend.BackendConnector;
 import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.limit.RateLimiter;
 import io.mailproxy.limit.SourceLimiter;
+import io.mailproxy.stats.Statistics;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,8 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param frontendActive sessions of this frontend that have not ended
  * @param sources {@code max-connections-per-source}, or null
  * @param rates {@code rate-limit-per-source}, or null
+ * @param statistics the proxy's counters, which the session counts itself in
  */
 public record SessionContext(FrontendSettings frontend, Backend backend, BackendConnector connector,
                              AtomicInteger processActive, AtomicInteger frontendActive,
-                             SourceLimiter sources, RateLimiter rates, Sessions registry) {
+                             SourceLimiter sources, RateLimiter rates, Sessions registry, Statistics statistics) {
 }

@@ -6,6 +6,7 @@ import io.mailproxy.config.FrontendSettings;
 import io.mailproxy.config.ProxyV2Option;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.relay.RelayHandler;
+import io.mailproxy.tls.TlsResumption;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -87,6 +88,11 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
         } else if (evt instanceof SslHandshakeCompletionEvent done) {
             session.tlsDone(done.isSuccess() ? null : done.cause());
             if (done.isSuccess()) {
+                SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                if (tls != null) {
+                    session.tlsEstablished(tls.engine().getSession().getProtocol(),
+                            TlsResumption.resumed(tls.engine(), session.acceptedAtMillis()));
+                }
                 connect();
             }
         } else if (evt instanceof ChannelInputShutdownEvent) {

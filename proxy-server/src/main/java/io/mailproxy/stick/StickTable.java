@@ -212,6 +212,102 @@ public final class StickTable {
         return store(hi(a), lo(a), server);
     }
 
+    /**
+     * One entry as the runtime API shows it ({@code show table}).
+     *
+     * @param key              the client address (IPv4 for {@code ::ffff:a.b.c.d})
+     * @param server           the server name stored
+     * @param expiresInMillis  ms until it expires; -1 when entries never expire
+     */
+    public record Entry(InetAddress key, String server, long expiresInMillis) {
+    }
+
+    /** Up to {@code limit} live entries, segment by segment (each read under its lock); no use is counted. */
+    public java.util.List<Entry> entries(int limit) {
+        java.util.List<Entry> out = new java.util.ArrayList<>();
+        long now = clock.getAsLong();
+        for (Segment s : segments) {
+            synchronized (s) {
+                for (int i = 0; i < s.capacity && out.size() < limit; i++) {
+                    if (s.meta[i] != 0 && !expired(s.meta[i], now)) {
+                        out.add(entry(s.hi[i], s.lo[i], s.meta[i], now));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The live entry of {@code client}, or null; no use is counted ({@code show table t key k}). */
+    public Entry lookup(InetAddress client) {
+        byte[] a = client.getAddress();
+        long hi = hi(a);
+        long lo = lo(a);
+        long h = hash(hi, lo);
+        Segment s = segmentOf(h);
+        long now = clock.getAsLong();
+        synchronized (s) {
+            int i = s.find(hi, lo, h);
+            return i < 0 || expired(s.meta[i], now) ? null : entry(hi, lo, s.meta[i], now);
+        }
+    }
+
+    /** Removes the entry of {@code client}; true when there was one ({@code clear table t key k}). */
+    public boolean remove(InetAddress client) {
+        byte[] a = client.getAddress();
+        long h = hash(hi(a), lo(a));
+        Segment s = segmentOf(h);
+        synchronized (s) {
+            int i = s.find(hi(a), lo(a), h);
+            if (i < 0) {
+                return false;
+            }
+            s.delete(i);
+            return true;
+        }
+    }
+
+    /** Removes every entry ({@code clear table t}); returns how many there were. */
+    public int clear() {
+        int n = 0;
+        for (Segment s : segments) {
+            synchronized (s) {
+                for (int i = 0; i < s.capacity; i++) {
+                    if (s.meta[i] != 0) {
+                        s.hi[i] = 0;
+                        s.lo[i] = 0;
+                        s.meta[i] = 0;
+                        n++;
+                    }
+                }
+                entries.addAndGet(-s.count);
+                s.count = 0;
+            }
+        }
+        return n;
+    }
+
+    private Segment segmentOf(long hash) {
+        return segments[(int) (hash >>> 58) & segmentMask];
+    }
+
+    private Entry entry(long hi, long lo, long meta, long now) {
+        byte[] b = new byte[16];
+        for (int k = 0; k < 8; k++) {
+            b[k] = (byte) (hi >>> (56 - 8 * k));
+            b[8 + k] = (byte) (lo >>> (56 - 8 * k));
+        }
+        InetAddress key;
+        try {
+            // InetAddress gives an Inet4Address for ::ffff:a.b.c.d
+            key = InetAddress.getByAddress(b);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+        long expires = expireMillis == Long.MAX_VALUE ? -1 : expireMillis - (now - (meta & TIME_MASK));
+        return new Entry(key, serverNames[serverOf(meta) - 1], expires);
+    }
+
     String match(long hi, long lo) {
         long h = hash(hi, lo);
         Segment s = segments[(int) (h >>> 58) & segmentMask];

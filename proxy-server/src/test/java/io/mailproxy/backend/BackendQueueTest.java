@@ -346,4 +346,24 @@ class BackendQueueTest {
         assertNull(slotOf(stuck));
         assertEquals(1, r.size());
     }
+
+    /** {@code set maxconn server} on a backend without limits: new sessions wait from then on, and a raise serves them in order. */
+    @Test
+    void aRuntimeLimitIsFollowedAtOnce() {
+        Server s1 = server("s1", 0, 0);
+        BackendQueue q = queue(true, s1);
+        BackendQueue.Slot first = granted(admit(q, null));
+        granted(admit(q, null));
+        q.maxConnectionsChanged(s1, 2);
+        BackendQueue.Waiter a = queued(admit(q, null));
+        BackendQueue.Waiter b = queued(admit(q, null));
+        q.maxConnectionsChanged(s1, 3);
+        assertSame(s1, slotOf(a).server(), "the raise gave the first waiter the new slot");
+        assertNull(slotOf(b));
+        first.release();
+        assertSame(s1, slotOf(b).server(), "a freed slot is handed on under the runtime limit");
+        q.maxConnectionsChanged(s1, 0);
+        granted(admit(q, null));
+        assertEquals(4, s1.activeSessions(), "negative control: without a limit nobody waits");
+    }
 }

@@ -31,7 +31,7 @@ public final class SessionFixtures {
             Backend backend = new Backend(settings.backends().get(f.backend()));
             return new SessionContext(f, backend, new BackendConnector(NioSocketChannel.class,
                     new WriteBufferWaterMark(64 * 1024, 256 * 1024)), new AtomicInteger(), new AtomicInteger(), null, null,
-                    new Sessions());
+                    new Sessions(), io.mailproxy.stats.Statistics.of(java.util.List.of(f.name()), java.util.List.of(backend)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (ConfigurationException e) {

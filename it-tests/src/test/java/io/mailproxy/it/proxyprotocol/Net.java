@@ -1,6 +1,7 @@
 package io.mailproxy.it.proxyprotocol;
 
 import io.mailproxy.it.FreePorts;
+import io.mailproxy.tls.TrustAll;
 import java.io.BufferedReader;
 import java.io.Closeable;
 import java.io.IOException;
@@ -9,8 +10,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Handler;
@@ -19,8 +18,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SNIHostName;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /** Small blocking clients and helpers for the PROXY protocol integration tests. */
 final class Net {
@@ -55,21 +52,7 @@ final class Net {
 
         /** TLS with SNI {@code mail.example.com}; any certificate is accepted (test certificates). */
         static Client tls(String from, int port) throws Exception {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, new SecureRandom());
+            SSLContext ctx = TrustAll.context();
             Socket raw = new Socket();
             raw.bind(new InetSocketAddress(from, 0));
             raw.connect(new InetSocketAddress("127.0.0.1", port), 3000);
