@@ -44,6 +44,7 @@ class SyslogTest {
         port = FreePorts.next();
         Path conf = Files.writeString(dir.resolve("mailproxy.conf"), """
                 mailproxy {
+                  run-as-root = true
                   log { %s }
                   frontends { imap { bind = ["127.0.0.1:%d"], protocol = imap, backend = pool } }
                   backends { pool { retries = 0, servers = [{ name = dc1, address = "127.0.0.1:%d" }] } }
