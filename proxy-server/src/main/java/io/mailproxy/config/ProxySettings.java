@@ -18,10 +18,11 @@ import java.util.Map;
  * @param log         where and how lines are logged
  * @param maxConnections the most sessions of the whole process at once, 0 = no limit; above it no
  *                    listener accepts (new connections wait in the kernel's backlog)
+ * @param peers       the nodes synced stick tables are shared with (off unless its bind is set)
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
-                            Map<String, StickTableSettings> stickTables, int maxConnections) {
+                            Map<String, StickTableSettings> stickTables, int maxConnections, PeersSettings peers) {
     public ProxySettings {
         stickTables = Collections.unmodifiableMap(new LinkedHashMap<>(stickTables));
         // Keeps the file's order: listeners bind and log in the order they were written.
@@ -52,8 +53,40 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
             r.problem("frontends", "no frontend is configured");
         }
         checkDistinctBinds(r, frontends.values());
+        PeersSettings peers = r.object("peers", PeersSettings::read);
+        checkSyncedTables(r, peers, stickTables, backends.values());
         return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
-                maxConnections);
+                maxConnections, peers);
+    }
+
+    /**
+     * A table with {@code peers = true} needs the peers section on, and a name no other synced
+     * table has: the name is how peers (HAProxy too) tell tables apart.
+     */
+    private static void checkSyncedTables(ConfigReader r, PeersSettings peers, Map<String, StickTableSettings> shared,
+                                          Collection<BackendSettings> backends) {
+        Map<String, String> synced = new HashMap<>();
+        java.util.List<java.util.Map.Entry<String, StickTableSettings>> tables = new java.util.ArrayList<>();
+        shared.forEach((name, t) -> tables.add(Map.entry("stick-tables." + name, t)));
+        for (BackendSettings b : backends) {
+            if (b.stickTable() != null && !b.stickTable().shared()) {
+                tables.add(Map.entry("backends." + b.name() + ".stick-table", b.stickTable()));
+            }
+        }
+        for (Map.Entry<String, StickTableSettings> e : tables) {
+            StickTableSettings t = e.getValue();
+            if (!t.peers()) {
+                continue;
+            }
+            if (peers != null && !peers.enabled()) {
+                r.problem(e.getKey() + ".peers", "the table is synced, but no peers are configured (mailproxy.peers.bind)");
+            }
+            String other = synced.putIfAbsent(t.name(), e.getKey());
+            if (other != null) {
+                r.problem(e.getKey() + ".peers", "another synced table is named \"" + t.name() + "\" (" + other
+                        + "): peers tell tables apart by name");
+            }
+        }
     }
 
     private static void checkDistinctBinds(ConfigReader r, Collection<FrontendSettings> frontends) {
