@@ -13,6 +13,7 @@ import io.mailproxy.config.StickTableSettings;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.health.HealthChecks;
 import io.mailproxy.log.Reasons;
+import io.mailproxy.peers.Peers;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
@@ -67,6 +68,7 @@ public final class MailProxy implements AutoCloseable {
     private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
     private final SslProvider tlsProvider;
     private HealthChecks healthChecks;
+    private Peers peers;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -137,11 +139,21 @@ public final class MailProxy implements AutoCloseable {
         // A table named under stick-tables is built once, for every backend that names it; tables
         // that no backend uses take no memory.
         Map<String, StickTable> sharedTables = new LinkedHashMap<>();
+        List<StickTable> synced = new ArrayList<>();
         for (BackendSettings b : settings.backends().values()) {
             StickTableSettings t = b.stickTable();
             StickTable table = t == null ? null
                     : t.shared() ? sharedTables.computeIfAbsent(t.name(), n -> StickTable.of(t)) : StickTable.of(t);
             backends.put(b.name(), new Backend(b, table));
+            if (table != null) {
+                // HAProxy's server_id: a server's position in its backend, as HAProxy numbers servers without `id`.
+                for (int i = 0; i < b.servers().size(); i++) {
+                    table.registerServer(b.servers().get(i).name(), i + 1);
+                }
+                if (table.synced() && !synced.contains(table)) {
+                    synced.add(table);
+                }
+            }
         }
         boolean checked = settings.backends().values().stream().anyMatch(b -> b.healthCheck().enabled());
         try {
@@ -153,6 +165,16 @@ public final class MailProxy implements AutoCloseable {
         } catch (HealthChecks.UnresolvedCheckTarget e) {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
+        }
+        if (settings.peers() != null && settings.peers().enabled()) {
+            // Before any frontend listens: a node takes clients once its tables are taught.
+            peers = Peers.start(settings.peers(), synced, transport.ioHandlerFactory(), transport.serverChannel(),
+                    transport.socketChannel(), tlsProvider);
+            try {
+                peers.awaitResync();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
         gate = new ConnectionGate(settings.maxConnections());
@@ -212,6 +234,11 @@ public final class MailProxy implements AutoCloseable {
         return healthChecks;
     }
 
+    /** The peers section (stick tables shared with other nodes), or null when it is off. */
+    public Peers peers() {
+        return peers;
+    }
+
     /** Sessions that have not ended. */
     public int activeSessions() {
         return active.get();
@@ -256,6 +283,9 @@ public final class MailProxy implements AutoCloseable {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (peers != null) {
+            peers.close();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
