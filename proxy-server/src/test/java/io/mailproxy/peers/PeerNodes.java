@@ -21,6 +21,8 @@ final class PeerNodes implements Closeable {
     final ScriptedServer s2;
     final List<String> names = new ArrayList<>();
     final List<Integer> peerPorts = new ArrayList<>();
+    /** The port the other nodes reach each node at: its peer port, or a {@link Partition}'s in front of it. */
+    final List<Integer> reachAt = new ArrayList<>();
     private final Path dir;
 
     PeerNodes(Path dir, String... names) throws IOException {
@@ -30,6 +32,7 @@ final class PeerNodes implements Closeable {
         for (String n : names) {
             this.names.add(n);
             peerPorts.add(ProxyRunner.freePort());
+            reachAt.add(peerPorts.get(peerPorts.size() - 1));
         }
     }
 
@@ -44,7 +47,7 @@ final class PeerNodes implements Closeable {
     String body(String name, String table, String peers) {
         List<String> nodes = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
-            nodes.add("{ name = " + names.get(i) + ", address = \"127.0.0.1:" + peerPorts.get(i) + "\" }");
+            nodes.add("{ name = " + names.get(i) + ", address = \"127.0.0.1:" + reachAt.get(i) + "\" }");
         }
         return """
                 frontends { imap { bind = ["127.0.0.1:%%PORT%%"], protocol = imap, backend = imap } }
