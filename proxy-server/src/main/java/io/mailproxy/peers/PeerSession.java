@@ -280,7 +280,13 @@ final class PeerSession extends ChannelInboundHandlerAdapter {
 
     private void control(PeerMessage.Control c) {
         switch (c.type()) {
-            case PeerMessage.Control.RESYNC_REQUEST -> startTeaching();
+            case PeerMessage.Control.RESYNC_REQUEST -> {
+                // Already sending the whole tables (the peer was further behind than the update
+                // log): what was sent on this connection counts, the walk goes on.
+                if (!teaching || teachFinished) {
+                    startTeaching();
+                }
+            }
             case PeerMessage.Control.RESYNC_FINISHED, PeerMessage.Control.RESYNC_PARTIAL -> {
                 confirms++;
                 if (node.learnAssigned) {
