@@ -1,5 +1,6 @@
 package io.mailproxy.peersprotocol;
 
+import io.mailproxy.testing.Hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
