@@ -451,7 +451,6 @@ final class ConfigReader {
     }
 
     /** Where a key was written; a default's place in reference.conf means nothing to the user, so then this object's. */
-    /** Where the file wrote {@code key}, or this object when a default applies. */
     ConfigOrigin origin(String key) {
         ConfigValue v = Schema.lookup(values, key);
         ConfigValue d = schema.defaultAt(Schema.join(schemaPath, key));
