@@ -18,6 +18,7 @@ import io.mailproxy.config.StickTableSettings;
 import io.mailproxy.frontend.Frontend;
 import io.mailproxy.health.HealthChecks;
 import io.mailproxy.log.Reasons;
+import io.mailproxy.peers.Peers;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.limit.FileDescriptors;
@@ -80,11 +81,12 @@ public final class MailProxy implements AutoCloseable, ProxyView {
 
     /**
      * Settings only a restart applies: the event loops, the transport, the TLS engine, the log
-     * writer and where it writes, the stats listener and the runtime API's socket (a key of a
-     * section counts by its prefix, e.g. {@code log.target}).
+     * writer and where it writes, the stats listener, the runtime API's socket and the peers section
+     * (a key of a section counts by its prefix, e.g. {@code log.target}); a synced stick table's
+     * size, expiry and {@code peers} too.
      */
     private static final List<String> RESTART_ONLY = List.of("io-threads", "io-transport", "tls-engine", "log",
-            "run-as-root", "stats", "admin-socket");
+            "run-as-root", "stats", "admin-socket", "peers");
 
     private volatile ProxySettings settings;
     private final Transport transport;
@@ -115,6 +117,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
     private EventLoopGroup management;
     private StatsServer statsServer;
     private AdminSocket adminSocket;
+    private Peers peers;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -201,12 +204,13 @@ public final class MailProxy implements AutoCloseable, ProxyView {
     }
 
     private synchronized void bind(Map<String, ServerTls> tls) throws ConfigurationException {
-        tables = tablesFor(settings, Map.of());
+        tables = tablesFor(settings, Map.of(), new ArrayList<>());
         Map<String, Backend> built = new LinkedHashMap<>();
         for (BackendSettings b : settings.backends().values()) {
             built.put(b.name(), new Backend(b, tables.get(tableKey(b))));
         }
         backends = built;
+        registerServerIds(settings);
         try {
             healthChecks = HealthChecks.of(built.values(), this::runCheck);
         } catch (HealthChecks.UnresolvedCheckTarget e) {
@@ -214,6 +218,17 @@ public final class MailProxy implements AutoCloseable, ProxyView {
                     e.getMessage())));
         }
         statistics = Statistics.of(settings.frontends().keySet(), built.values());
+        if (settings.peers() != null && settings.peers().enabled()) {
+            // Before any frontend listens: a node takes clients once its tables are taught.
+            List<StickTable> synced = tables.values().stream().filter(StickTable::synced).toList();
+            peers = Peers.start(settings.peers(), synced, transport.ioHandlerFactory(), transport.serverChannel(),
+                    transport.socketChannel(), tlsProvider);
+            try {
+                peers.awaitResync();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
         int max = maxConnections(settings);
         autoMaxConnections = settings.maxConnections() == ProxySettings.AUTO_MAX_CONNECTIONS ? max
@@ -305,7 +320,8 @@ public final class MailProxy implements AutoCloseable, ProxyView {
      * A table of {@code current} with the same key is kept as it is, or resized keeping its most
      * recently used entries when its size or expiry changed.
      */
-    private static Map<String, StickTable> tablesFor(ProxySettings next, Map<String, StickTable> current) {
+    private static Map<String, StickTable> tablesFor(ProxySettings next, Map<String, StickTable> current,
+                                                     List<String> restartOnly) {
         Map<String, StickTable> out = new LinkedHashMap<>();
         for (BackendSettings b : next.backends().values()) {
             StickTableSettings t = b.stickTable();
@@ -316,14 +332,34 @@ public final class MailProxy implements AutoCloseable, ProxyView {
             StickTable table;
             if (old == null) {
                 table = StickTable.of(t);
-            } else if (old.size() == t.size() && Objects.equals(old.expire(), t.expire())) {
+            } else if (old.size() == t.size() && Objects.equals(old.expire(), t.expire()) && old.synced() == t.peers()) {
                 table = old;
+            } else if (old.synced() || t.peers()) {
+                // its peers hold this very table: a synced table changes at the next start
+                table = old;
+                restartOnly.add("stick-table " + t.name());
             } else {
                 table = old.resized(t);
             }
             out.put(tableKey(b), table);
         }
         return out;
+    }
+
+    /**
+     * Gives each table's servers HAProxy's {@code server_id}: a server's position in its backend,
+     * as HAProxy numbers servers without {@code id}. A name keeps the first id it was given (a
+     * reload that reorders servers does not renumber them).
+     */
+    private void registerServerIds(ProxySettings s) {
+        for (BackendSettings b : s.backends().values()) {
+            StickTable table = tables.get(tableKey(b));
+            if (table != null) {
+                for (int i = 0; i < b.servers().size(); i++) {
+                    table.registerServer(b.servers().get(i).name(), i + 1);
+                }
+            }
+        }
     }
 
     /** A shared table by its name, a backend's own table by the backend's: they may be named alike. */
@@ -360,7 +396,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
             throw new ConfigurationException(List.of(new ConfigProblem(next.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
-        Map<String, StickTable> nextTables = tablesFor(next, tables);
+        Map<String, StickTable> nextTables = tablesFor(next, tables, restart);
         Map<String, Backend> current = backends;
         Map<String, Backend> nextBackends = new LinkedHashMap<>();
         for (BackendSettings b : next.backends().values()) {
@@ -386,6 +422,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         }
         tables = nextTables;
         backends = nextBackends;
+        registerServerIds(next);
         healthChecks.reconfigure(nextBackends.values(), () -> this::runCheck);
         for (FrontendSettings f : next.frontends().values()) {
             Listening l = nextFrontends.get(f.name());
@@ -637,6 +674,16 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         return healthChecks;
     }
 
+    /** The peers section (stick tables shared with other nodes), or null when it is off. */
+    public Peers peers() {
+        return peers;
+    }
+
+    @Override
+    public String showPeers() {
+        return peers == null ? "" : peers.showPeers();
+    }
+
     /** Sessions that have not ended. */
     @Override
     public int activeSessions() {
@@ -700,6 +747,9 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (peers != null) {
+            peers.close();
         }
         if (management != null) {
             management.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -1,5 +1,6 @@
 package io.mailproxy.proxyprotocol;
 
+import io.mailproxy.testing.Hex;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;

@@ -1,5 +1,6 @@
 package io.mailproxy.proxyprotocol;
 
+import io.mailproxy.testing.Hex;
 import static io.mailproxy.proxyprotocol.Headers.DST4;
 import static io.mailproxy.proxyprotocol.Headers.DST6;
 import static io.mailproxy.proxyprotocol.Headers.SRC4;

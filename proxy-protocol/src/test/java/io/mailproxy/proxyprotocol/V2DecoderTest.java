@@ -1,5 +1,6 @@
 package io.mailproxy.proxyprotocol;
 
+import io.mailproxy.testing.Hex;
 import static io.mailproxy.proxyprotocol.Channels.assertFails;
 import static io.mailproxy.proxyprotocol.Channels.decodeWhole;
 import static io.mailproxy.proxyprotocol.Channels.decoder;

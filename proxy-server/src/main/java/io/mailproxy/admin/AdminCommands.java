@@ -38,6 +38,7 @@ public final class AdminCommands {
               show servers state [<backend>]          : dump volatile server information (all or for a single backend)
               show sess                               : report the list of current sessions
               show table [<table> [key <k>]]          : report table usage stats or dump this table's contents
+              show peers                              : dump peers contents
               clear table <table> [key <k>]           : remove an entry from a table
               set server <bk>/<srv> state ready|drain|maint : change a server's administrative state
               set server <bk>/<srv> weight <w>        : change a server's weight (0..256)
@@ -96,6 +97,7 @@ public final class AdminCommands {
                     : unknown(String.join(" ", w));
             case "sess" -> sessions();
             case "table" -> showTable(w);
+            case "peers" -> view.showPeers() + "\n";
             default -> unknown(String.join(" ", w));
         };
     }
@@ -312,7 +314,7 @@ public final class AdminCommands {
             if (key == null) {
                 return "Invalid key\n\n";
             }
-            StickTable.Entry e = t.lookup(key);
+            StickTable.Entry e = t.peek(key);
             entries = e == null ? List.of() : List.of(e);
         } else if (w.size() == 3) {
             entries = t.entries(Integer.MAX_VALUE);
@@ -323,7 +325,7 @@ public final class AdminCommands {
                 .append(", used:").append(t.count()).append('\n');
         for (StickTable.Entry e : entries) {
             b.append("0x").append(Integer.toHexString(e.key().hashCode())).append(": key=")
-                    .append(NetUtil.toAddressString(e.key())).append(" use=0 exp=").append(Math.max(e.expiresInMillis(), 0))
+                    .append(NetUtil.toAddressString(e.key())).append(" use=0 exp=").append(Math.max(e.remainingMillis(), 0))
                     .append(" server_key=").append(e.server()).append('\n');
         }
         return b.append('\n').toString();

@@ -22,11 +22,12 @@ import java.util.Map;
  * @param runAsRoot   whether {@code mailproxy run} may run as root
  * @param stats       the statistics listener (HTML, CSV, /metrics)
  * @param adminSocket the runtime API's unix socket
+ * @param peers       the nodes synced stick tables are shared with (off unless its bind is set)
  */
 public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoTransport ioTransport, LogSettings log,
                             Map<String, FrontendSettings> frontends, Map<String, BackendSettings> backends,
                             Map<String, StickTableSettings> stickTables, int maxConnections, boolean runAsRoot,
-                            StatsSettings stats, AdminSocketSettings adminSocket) {
+                            StatsSettings stats, AdminSocketSettings adminSocket, PeersSettings peers) {
 
     /** {@code max-connections = auto}: derived from the open-files limit when the proxy starts. */
     public static final int AUTO_MAX_CONNECTIONS = -1;
@@ -64,8 +65,10 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
         checkDistinctBinds(r, frontends.values());
         StatsSettings stats = r.object("stats", StatsSettings::read);
         AdminSocketSettings adminSocket = r.object("admin-socket", AdminSocketSettings::read);
+        PeersSettings peers = r.object("peers", PeersSettings::read);
+        checkSyncedTables(r, peers, stickTables, backends.values());
         return new ProxySettings(source, tlsEngine, ioThreads, ioTransport, log, frontends, backends, stickTables,
-                maxConnections, runAsRoot, stats, adminSocket);
+                maxConnections, runAsRoot, stats, adminSocket, peers);
     }
 
     /** {@code auto}, or a whole number from 0 (no limit). */
@@ -83,6 +86,36 @@ public record ProxySettings(Path source, TlsEngine tlsEngine, int ioThreads, IoT
             // said below
         }
         throw new IllegalArgumentException("expected auto, 0 (no limit) or a number of sessions, found " + text);
+    }
+
+    /**
+     * A table with {@code peers = true} needs the peers section on, and a name no other synced
+     * table has: the name is how peers (HAProxy too) tell tables apart.
+     */
+    private static void checkSyncedTables(ConfigReader r, PeersSettings peers, Map<String, StickTableSettings> shared,
+                                          Collection<BackendSettings> backends) {
+        Map<String, String> synced = new HashMap<>();
+        java.util.List<java.util.Map.Entry<String, StickTableSettings>> tables = new java.util.ArrayList<>();
+        shared.forEach((name, t) -> tables.add(Map.entry("stick-tables." + name, t)));
+        for (BackendSettings b : backends) {
+            if (b.stickTable() != null && !b.stickTable().shared()) {
+                tables.add(Map.entry("backends." + b.name() + ".stick-table", b.stickTable()));
+            }
+        }
+        for (Map.Entry<String, StickTableSettings> e : tables) {
+            StickTableSettings t = e.getValue();
+            if (!t.peers()) {
+                continue;
+            }
+            if (peers != null && !peers.enabled()) {
+                r.problem(e.getKey() + ".peers", "the table is synced, but no peers are configured (mailproxy.peers.bind)");
+            }
+            String other = synced.putIfAbsent(t.name(), e.getKey());
+            if (other != null) {
+                r.problem(e.getKey() + ".peers", "another synced table is named \"" + t.name() + "\" (" + other
+                        + "): peers tell tables apart by name");
+            }
+        }
     }
 
     private static void checkDistinctBinds(ConfigReader r, Collection<FrontendSettings> frontends) {

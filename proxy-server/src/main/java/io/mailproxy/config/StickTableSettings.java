@@ -16,8 +16,9 @@ import java.util.regex.Pattern;
  * @param size   the most entries the table holds; beyond it the least recently used entry goes
  * @param expire how long an entry lives after its last use, or null: entries never expire and
  *               leave only when the table is full
+ * @param peers  whether the table is synced with the nodes of {@code mailproxy.peers}
  */
-public record StickTableSettings(String name, boolean shared, int size, Duration expire) {
+public record StickTableSettings(String name, boolean shared, int size, Duration expire, boolean peers) {
 
     /** The largest {@code size}: 2^26 entries, about 2.4 GB of heap at 36 bytes each. */
     public static final int MAX_SIZE = 1 << 26;
@@ -35,6 +36,11 @@ public record StickTableSettings(String name, boolean shared, int size, Duration
         }
     }
 
+    /** A table not synced with peers. */
+    public StickTableSettings(String name, boolean shared, int size, Duration expire) {
+        this(name, shared, size, expire, false);
+    }
+
     /**
      * A table under {@code mailproxy.stick-tables} ({@code shared}) or a backend's own, over
      * {@code mailproxy.defaults.stick-table}.
@@ -42,7 +48,8 @@ public record StickTableSettings(String name, boolean shared, int size, Duration
     static StickTableSettings read(ConfigReader r, String name, boolean shared) {
         int size = r.parsed("size", StickTableSettings::size);
         Duration expire = r.optionalDuration("expire");
-        return new StickTableSettings(name, shared, size, expire);
+        boolean peers = r.bool("peers");
+        return new StickTableSettings(name, shared, size, expire, peers);
     }
 
     private static int size(String text) {

@@ -3,13 +3,8 @@ package io.mailproxy.stick;
 import io.mailproxy.config.StickTableSettings;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -22,30 +17,58 @@ import java.util.function.LongSupplier;
  * sends a client to the server of the same name in each (HAProxy's {@code srvkey name}).
  *
  * <p>Layout, for at most 36 bytes per entry: open addressing with linear probing over three
- * primitive arrays per segment. A slot holds the whole 128-bit key (an IPv4 address in its
- * IPv4-mapped form) in two {@code long}s, so two clients can never share an entry, and one
- * {@code long} packing the server (an index into the table's name dictionary, 16 bits, 0 = empty
- * slot) with the time of last use (milliseconds since the table was made, 48 bits: 8,900 years).
- * That is 24 bytes a slot, and a segment has 1.5 slots per entry it may hold (load at most 2/3,
- * where a miss probes about 5 slots). A linked LRU list or {@code LinkedHashMap} would cost 80 to
- * 100 bytes per entry in node objects alone; deletion shifts the entries behind it back instead of
- * leaving tombstones, so a table that churns does not fill with them.
+ * primitive arrays per segment ({@link Segment}). A slot holds the whole 128-bit key (an IPv4
+ * address in its IPv4-mapped form) in two {@code long}s, so two clients can never share an entry,
+ * and one {@code long} packing the server (an index into the table's {@link ServerNames}, 16 bits)
+ * with a time stamp (48 bits: when the entry expires, or when it was last used in a table without
+ * {@code expire}). That is 24 bytes a slot, and a segment has 1.5 slots per entry it may hold
+ * (load at most 2/3, where a miss probes about 5 slots). A linked LRU list or {@code LinkedHashMap}
+ * would cost 80 to 100 bytes per entry in node objects alone; deletion shifts the entries behind it
+ * back instead of leaving tombstones, so a table that churns does not fill with them.
  *
  * <p>Eviction is approximately LRU, as Redis does it: when the table is full (or the segment the
  * new key hashes to, which may take a fifth more than its share), the oldest of 8 randomly sampled
  * entries of that segment goes (all of them are compared in segments of at most 64 slots, where
- * eviction is exact). An entry just used is never among the oldest of a sample unless every sampled
- * entry is as recent, which with thousands of entries per segment is rare. Expired entries are
- * dropped when a lookup meets them, and each store also sweeps a few slots behind a cursor, so
- * entries that nobody looks up again do not stay forever.
+ * eviction is exact). Expired entries are dropped when a lookup meets them, and each store also
+ * sweeps a few slots behind a cursor, so entries that nobody looks up again do not stay forever.
  *
- * <p>Threading: called from every event loop. The table is split into up to 64 segments by the
- * key's hash, each guarded by its own monitor. Work under a monitor is O(1) expected (one probe
- * sequence, at most one eviction sample and a sweep of 4 slots) and never waits for anything
- * else (the table-wide entry count is an atomic integer), so a lookup holds it for well under a microsecond and an event loop never blocks on I/O
- * or on another long holder. The name dictionary is copy-on-write: it grows once per server name.
+ * <p>A table synced with peers ({@code peers = true}) also numbers its local updates, as HAProxy
+ * does: every store, and every match that renews an entry, gives the entry the next sequence
+ * number (unless its previous one has not been sent to any peer yet: that send will carry the new
+ * state) and records the key in an {@link UpdateLog}; the {@link UpdateListener} then wakes the
+ * peers. Entries learned from peers keep the expiry the peer sent and are not numbered, so they are
+ * not sent on (HAProxy does not forward learned entries either). That costs 4 bytes a slot and the
+ * log's 24 bytes per record, half a record per entry: about 55 bytes per entry in all.
+ *
+ * <p>Threading: called from every event loop, and from the peers' event loop. The table is split
+ * into up to 64 segments by the key's hash, each guarded by its own monitor. Work under a monitor
+ * is O(1) expected (one probe sequence, at most one eviction sample, a sweep of 4 slots, one log
+ * record) and never waits for anything else, so an event loop never blocks on I/O or on a long
+ * holder; a walk for a peer copies a bounded step at a time.
  */
 public final class StickTable {
+
+    /** Told of local updates of a synced table; runs on the updating event loop and must not block. */
+    @FunctionalInterface
+    public interface UpdateListener {
+        UpdateListener NONE = () -> { };
+
+        void updated();
+    }
+
+    /**
+     * An entry as {@link #peek} and {@link #entries} see it (the runtime API's {@code show table}).
+     *
+     * @param key             the client address (IPv4 for {@code ::ffff:a.b.c.d})
+     * @param remainingMillis ms until it expires; -1 when entries do not expire
+     */
+    public record Entry(InetAddress key, String server, int serverId, long remainingMillis) {
+    }
+
+    /** What {@link #readUpdates} returns when the log no longer holds the next update. */
+    public static final long LOST = -1;
+    /** What {@link #walk} returns at the end of the table. */
+    public static final long WALK_DONE = -1;
 
     /** Segments never exceed this; more buy nothing with a handful of event loops. */
     static final int MAX_SEGMENTS = 64;
@@ -57,22 +80,24 @@ public final class StickTable {
     static final int EXACT_SCAN_SLOTS = 64;
     /** Slots each store looks at for expired entries. */
     static final int SWEEP_SLOTS = 4;
-    /** The server field is 16 bits, 0 meaning an empty slot. */
-    static final int MAX_SERVER_NAMES = 0xFFFF;
-
-    private static final int TIME_BITS = 48;
-    private static final long TIME_MASK = (1L << TIME_BITS) - 1;
 
     private final String name;
     private final int size;
+    /** The entries' life after a use; 0 when they do not expire. */
     private final long expireMillis;
     private final Clock clock;
     private final Segment[] segments;
     private final int segmentMask;
     /** Entries in all segments: the table's bound is on this, not on each segment. */
     private final AtomicInteger entries = new AtomicInteger();
-    private final Map<String, Integer> serverIndexes = new ConcurrentHashMap<>();
-    private volatile String[] serverNames = new String[0];
+    private final ServerNames servers = new ServerNames();
+    /** Null unless synced. */
+    private final UpdateLog log;
+    /** The last local update's sequence number (HAProxy's {@code localupdate}, 64 bits here). */
+    private final AtomicLong updates = new AtomicLong();
+    /** The furthest update sent to any peer (HAProxy's {@code commitupdate}). */
+    private volatile long committed;
+    private volatile UpdateListener listener = UpdateListener.NONE;
 
     /**
      * A table holding at most {@code size} entries, each living {@code expire} after its last use
@@ -80,10 +105,18 @@ public final class StickTable {
      * injectable for tests.
      */
     StickTable(String name, int size, Duration expire, LongSupplier clockMillis) {
-        this(name, size, expire, new Clock(clockMillis));
+        this(name, size, expire, clockMillis, false);
     }
 
-    /** Milliseconds since the first table of a line of reloads was made: entries keep their times across a resize. */
+    /** As above; {@code synced}: numbers its local updates for peers. */
+    StickTable(String name, int size, Duration expire, LongSupplier clockMillis, boolean synced) {
+        this(name, size, expire, new Clock(clockMillis), synced);
+    }
+
+    /**
+     * Milliseconds since the first table of a line of reloads was made: a table resized by a
+     * reload shares its predecessor's clock, so its entries' stamps mean the same.
+     */
     private record Clock(LongSupplier source, long start) implements LongSupplier {
         Clock(LongSupplier source) {
             this(source, source.getAsLong());
@@ -95,13 +128,13 @@ public final class StickTable {
         }
     }
 
-    private StickTable(String name, int size, Duration expire, Clock clock) {
+    private StickTable(String name, int size, Duration expire, Clock clock, boolean synced) {
         if (size < 1 || size > StickTableSettings.MAX_SIZE) {
             throw new IllegalArgumentException("size " + size + " is not within 1.." + StickTableSettings.MAX_SIZE);
         }
         this.name = name;
         this.size = size;
-        this.expireMillis = expire == null ? Long.MAX_VALUE : Math.max(1, expire.toMillis());
+        this.expireMillis = expire == null ? 0 : Math.max(1, expire.toMillis());
         this.clock = clock;
         int n = Integer.highestOneBit(Math.max(1, Math.min(MAX_SEGMENTS, size / MIN_SEGMENT_ENTRIES)));
         this.segments = new Segment[n];
@@ -110,78 +143,20 @@ public final class StickTable {
             // evenly (at 1m entries a share of 16,384 varies by about 128), while the table as a
             // whole holds at most size.
             int share = size / n + (i < size % n ? 1 : 0);
-            segments[i] = new Segment(share, n == 1 ? share : share + share / 5);
+            segments[i] = new Segment(share, n == 1 ? share : share + share / 5, synced, expireMillis > 0, entries);
         }
         this.segmentMask = n - 1;
+        this.log = synced ? new UpdateLog(size) : null;
     }
 
     /** The table for {@code settings}, on the JVM's monotonic clock. */
     public static StickTable of(StickTableSettings settings) {
         return new StickTable(settings.name(), settings.size(), settings.expire(),
-                () -> System.nanoTime() / 1_000_000);
+                () -> System.nanoTime() / 1_000_000, settings.peers());
     }
 
     public String name() {
         return name;
-    }
-
-    /**
-     * This table's entries in a table of {@code next}'s size and expiry, for a reload that changes
-     * them: the most recently used entries are kept (as many as fit), each with its time of last
-     * use, so it expires when it would have. Stores made into this table while the copy runs may be
-     * missed; the caller switches its users to the copy right after.
-     */
-    public StickTable resized(StickTableSettings next) {
-        StickTable copy = new StickTable(next.name(), next.size(), next.expire(), clock);
-        long now = clock.getAsLong();
-        List<long[]> live = new ArrayList<>(Math.min(entries.get(), next.size() * 2));
-        for (Segment s : segments) {
-            synchronized (s) {
-                for (int i = 0; i < s.capacity; i++) {
-                    long meta = s.meta[i];
-                    if (meta != 0 && now - (meta & TIME_MASK) < copy.expireMillis) {
-                        live.add(new long[] {s.hi[i], s.lo[i], meta});
-                    }
-                }
-            }
-        }
-        // read after the walk: every server an entry names is in it
-        String[] names = serverNames;
-        // Oldest first: if a segment of the copy fills, what it evicts is older than what comes.
-        live.sort(Comparator.comparingLong(e -> e[2] & TIME_MASK));
-        for (int i = Math.max(0, live.size() - next.size()); i < live.size(); i++) {
-            long[] e = live.get(i);
-            copy.restore(e[0], e[1], names[serverOf(e[2]) - 1], e[2] & TIME_MASK);
-        }
-        return copy;
-    }
-
-    /** An entry copied from another table, with its time of last use. */
-    private void restore(long hi, long lo, String serverName, long lastUse) {
-        int server = serverIndex(serverName);
-        long h = hash(hi, lo);
-        Segment s = segments[(int) (h >>> 58) & segmentMask];
-        synchronized (s) {
-            int i = s.find(hi, lo, h);
-            if (i >= 0) {
-                s.meta[i] = pack(server, lastUse);
-                return;
-            }
-            if ((entries.incrementAndGet() > size || s.count >= s.maxEntries) && s.count > 0) {
-                s.evictOne();
-                i = s.find(hi, lo, h);
-            }
-            i = -1 - i;
-            s.hi[i] = hi;
-            s.lo[i] = lo;
-            s.meta[i] = pack(server, lastUse);
-            s.count++;
-        }
-    }
-
-    /** How long an entry lives after its last use; null: until the table is full. */
-    public Duration expire() {
-        return expireMillis == Long.MAX_VALUE ? null : Duration.ofMillis(expireMillis);
     }
 
     /** The most entries held at once. */
@@ -192,6 +167,11 @@ public final class StickTable {
     /** Entries held now, counting expired ones that no lookup or sweep has dropped yet. */
     public int count() {
         return entries.get();
+    }
+
+    /** The entries' life after a use in ms, 0 when they do not expire. */
+    public long expireMillis() {
+        return expireMillis;
     }
 
     /**
@@ -212,14 +192,23 @@ public final class StickTable {
         return store(hi(a), lo(a), server);
     }
 
-    /**
-     * One entry as the runtime API shows it ({@code show table}).
-     *
-     * @param key              the client address (IPv4 for {@code ::ffff:a.b.c.d})
-     * @param server           the server name stored
-     * @param expiresInMillis  ms until it expires; -1 when entries never expire
-     */
-    public record Entry(InetAddress key, String server, long expiresInMillis) {
+    /** The entry of {@code client} without using it (its life does not start again), or null. */
+    public Entry peek(InetAddress client) {
+        byte[] a = client.getAddress();
+        long k1 = hi(a);
+        long k2 = lo(a);
+        long h = hash(k1, k2);
+        Segment s = segment(h);
+        long now = clock.getAsLong();
+        long meta;
+        synchronized (s) {
+            int i = s.find(k1, k2, h);
+            if (i < 0 || s.expired(i, now)) {
+                return null;
+            }
+            meta = s.meta[i];
+        }
+        return entry(k1, k2, meta, now);
     }
 
     /** Up to {@code limit} live entries, segment by segment (each read under its lock); no use is counted. */
@@ -229,7 +218,7 @@ public final class StickTable {
         for (Segment s : segments) {
             synchronized (s) {
                 for (int i = 0; i < s.capacity && out.size() < limit; i++) {
-                    if (s.meta[i] != 0 && !expired(s.meta[i], now)) {
+                    if (s.meta[i] != 0 && !s.expired(i, now)) {
                         out.add(entry(s.hi[i], s.lo[i], s.meta[i], now));
                     }
                 }
@@ -238,25 +227,11 @@ public final class StickTable {
         return out;
     }
 
-    /** The live entry of {@code client}, or null; no use is counted ({@code show table t key k}). */
-    public Entry lookup(InetAddress client) {
-        byte[] a = client.getAddress();
-        long hi = hi(a);
-        long lo = lo(a);
-        long h = hash(hi, lo);
-        Segment s = segmentOf(h);
-        long now = clock.getAsLong();
-        synchronized (s) {
-            int i = s.find(hi, lo, h);
-            return i < 0 || expired(s.meta[i], now) ? null : entry(hi, lo, s.meta[i], now);
-        }
-    }
-
     /** Removes the entry of {@code client}; true when there was one ({@code clear table t key k}). */
     public boolean remove(InetAddress client) {
         byte[] a = client.getAddress();
         long h = hash(hi(a), lo(a));
-        Segment s = segmentOf(h);
+        Segment s = segment(h);
         synchronized (s) {
             int i = s.find(hi(a), lo(a), h);
             if (i < 0) {
@@ -277,6 +252,9 @@ public final class StickTable {
                         s.hi[i] = 0;
                         s.lo[i] = 0;
                         s.meta[i] = 0;
+                        if (s.upd != null) {
+                            s.upd[i] = 0;
+                        }
                         n++;
                     }
                 }
@@ -287,15 +265,11 @@ public final class StickTable {
         return n;
     }
 
-    private Segment segmentOf(long hash) {
-        return segments[(int) (hash >>> 58) & segmentMask];
-    }
-
-    private Entry entry(long hi, long lo, long meta, long now) {
+    private Entry entry(long k1, long k2, long meta, long now) {
         byte[] b = new byte[16];
         for (int k = 0; k < 8; k++) {
-            b[k] = (byte) (hi >>> (56 - 8 * k));
-            b[8 + k] = (byte) (lo >>> (56 - 8 * k));
+            b[k] = (byte) (k1 >>> (56 - 8 * k));
+            b[8 + k] = (byte) (k2 >>> (56 - 8 * k));
         }
         InetAddress key;
         try {
@@ -304,99 +278,306 @@ public final class StickTable {
         } catch (java.net.UnknownHostException e) {
             throw new IllegalStateException(e);
         }
-        long expires = expireMillis == Long.MAX_VALUE ? -1 : expireMillis - (now - (meta & TIME_MASK));
-        return new Entry(key, serverNames[serverOf(meta) - 1], expires);
+        int server = Segment.serverOf(meta);
+        return new Entry(key, servers.name(server), servers.id(server), remaining(Segment.stampOf(meta), now));
+    }
+
+    /** How long an entry lives after its last use; null: until the table is full. */
+    public Duration expire() {
+        return expireMillis == 0 ? null : Duration.ofMillis(expireMillis);
+    }
+
+    /**
+     * This table's entries in a new table of {@code next}'s size and expiry, for a reload that
+     * changes them (not for a synced table: its peers hold this one). The most recently used
+     * entries are kept, as many as fit, each with its time of last use, so it expires when it would
+     * have under the new expiry; server ids carry over. Stores made into this table while the copy
+     * runs may be missed; the caller switches its users to the copy right after.
+     */
+    public StickTable resized(StickTableSettings next) {
+        if (synced() || next.peers()) {
+            throw new IllegalStateException("a synced table keeps its size until a restart");
+        }
+        StickTable copy = new StickTable(next.name(), next.size(), next.expire(), clock, false);
+        long now = clock.getAsLong();
+        java.util.List<long[]> live = new java.util.ArrayList<>(Math.min(entries.get(), next.size() * 2));
+        for (Segment s : segments) {
+            synchronized (s) {
+                for (int i = 0; i < s.capacity; i++) {
+                    long meta = s.meta[i];
+                    if (meta != 0 && !s.expired(i, now)) {
+                        // a stamp is the expiry where entries expire, the last use where they do not
+                        long lastUse = expireMillis == 0 ? Segment.stampOf(meta) : Segment.stampOf(meta) - expireMillis;
+                        if (copy.expireMillis == 0 || lastUse + copy.expireMillis > now) {
+                            live.add(new long[] {s.hi[i], s.lo[i], Segment.serverOf(meta), lastUse});
+                        }
+                    }
+                }
+            }
+        }
+        // Oldest first: if a segment of the copy fills, what it evicts is older than what comes.
+        live.sort(java.util.Comparator.comparingLong(e -> e[3]));
+        for (int i = Math.max(0, live.size() - next.size()); i < live.size(); i++) {
+            long[] e = live.get(i);
+            String server = servers.name((int) e[2]);
+            int index = copy.servers.index(server);
+            int id = servers.id((int) e[2]);
+            if (id != 0) {
+                copy.servers.register(server, id);
+            }
+            long h = hash(e[0], e[1]);
+            Segment s = copy.segment(h);
+            synchronized (s) {
+                int at = s.find(e[0], e[1], h);
+                long meta = Segment.pack(index, copy.expireMillis == 0 ? e[3] : e[3] + copy.expireMillis);
+                if (at >= 0) {
+                    s.meta[at] = meta;
+                } else {
+                    s.insert(e[0], e[1], h, at, meta, copy.size);
+                }
+            }
+        }
+        return copy;
     }
 
     String match(long hi, long lo) {
         long h = hash(hi, lo);
-        Segment s = segments[(int) (h >>> 58) & segmentMask];
+        Segment s = segment(h);
         long now = clock.getAsLong();
         int server;
+        boolean logged = false;
         synchronized (s) {
             int i = s.find(hi, lo, h);
             if (i < 0) {
                 return null;
             }
-            long meta = s.meta[i];
-            if (expired(meta, now)) {
+            if (s.expired(i, now)) {
                 s.delete(i);
                 return null;
             }
-            server = serverOf(meta);
-            s.meta[i] = pack(server, now);
+            server = Segment.serverOf(s.meta[i]);
+            s.meta[i] = Segment.pack(server, stamp(now));
+            if (log != null) {
+                logged = touch(s, i, hi, lo);
+            }
         }
-        return serverNames[server - 1];
+        if (logged) {
+            listener.updated();
+        }
+        return servers.name(server);
     }
 
     String store(long hi, long lo, String serverName) {
-        int server = serverIndex(serverName);
+        int server = servers.index(serverName);
         if (server == 0) {
             return null;
         }
         long h = hash(hi, lo);
-        Segment s = segments[(int) (h >>> 58) & segmentMask];
+        Segment s = segment(h);
         long now = clock.getAsLong();
         int previous = 0;
+        boolean logged = false;
         synchronized (s) {
             int i = s.find(hi, lo, h);
             if (i >= 0) {
-                long meta = s.meta[i];
-                previous = expired(meta, now) ? 0 : serverOf(meta);
-                s.meta[i] = pack(server, now);
+                previous = s.expired(i, now) ? 0 : Segment.serverOf(s.meta[i]);
+                s.meta[i] = Segment.pack(server, stamp(now));
             } else {
-                // The new entry is counted first: whoever takes the table past its size evicts, so
-                // concurrent stores in different segments cannot both slip in under the bound.
-                if ((entries.incrementAndGet() > size || s.count >= s.maxEntries) && s.count > 0) {
-                    s.evictOne();
-                    i = s.find(hi, lo, h);
-                }
-                i = -1 - i;
-                s.hi[i] = hi;
-                s.lo[i] = lo;
-                s.meta[i] = pack(server, now);
-                s.count++;
+                i = s.insert(hi, lo, h, i, Segment.pack(server, stamp(now)), size);
+            }
+            if (log != null) {
+                logged = touch(s, i, hi, lo);
             }
             s.sweep(now);
         }
-        return previous == 0 || previous == server ? null : serverNames[previous - 1];
-    }
-
-    private boolean expired(long meta, long now) {
-        return now - (meta & TIME_MASK) >= expireMillis;
-    }
-
-    /** The 1-based index of {@code serverName} in the dictionary, added on first use; 0 when full. */
-    private int serverIndex(String serverName) {
-        Integer known = serverIndexes.get(serverName);
-        if (known != null) {
-            return known;
+        if (logged) {
+            listener.updated();
         }
-        synchronized (serverIndexes) {
-            known = serverIndexes.get(serverName);
-            if (known != null) {
-                return known;
+        return previous == 0 || previous == server ? null : servers.name(previous);
+    }
+
+    // ---- peers ----
+
+    /** Whether the table numbers its local updates for peers. */
+    public boolean synced() {
+        return log != null;
+    }
+
+    /** Who is told of local updates (a synced table's peers). */
+    public void listener(UpdateListener listener) {
+        this.listener = listener == null ? UpdateListener.NONE : listener;
+    }
+
+    /**
+     * Gives server {@code serverName} HAProxy's numeric id {@code id} ({@code server_id}): sent
+     * with each entry, and the server of a learned entry that carries no name. A name keeps the
+     * first id it is given.
+     */
+    public void registerServer(String serverName, int id) {
+        servers.register(serverName, id);
+    }
+
+    /** The last local update's sequence number (0: none yet). */
+    public long lastUpdate() {
+        return updates.get();
+    }
+
+    /**
+     * A peer was sent the updates up to {@code seq}: later renewals of those entries are numbered
+     * again, so that they are sent again (HAProxy's {@code commitupdate}, the furthest of any peer).
+     */
+    public void committed(long seq) {
+        synchronized (updates) {
+            if (seq > committed) {
+                committed = seq;
             }
-            String[] names = serverNames;
-            if (names.length >= MAX_SERVER_NAMES) {
-                // Names come from the configuration's servers, so this needs 65,535 of them.
-                return 0;
-            }
-            String[] grown = java.util.Arrays.copyOf(names, names.length + 1);
-            grown[names.length] = serverName;
-            // Published before the index, so whoever sees the index finds the name.
-            serverNames = grown;
-            serverIndexes.put(serverName, grown.length);
-            return grown.length;
         }
     }
 
-    private static long pack(int server, long now) {
-        return ((long) server << TIME_BITS) | (now & TIME_MASK);
+    /**
+     * Copies the entries of the updates after {@code after}, up to {@code max} of them and to the
+     * last update, into {@code out}: each entry still in the table whose last update it is (an
+     * entry updated again later is read at its later update; an expired or evicted one is gone).
+     *
+     * @return the last update read: every update up to it was handled (one whose writer has not
+     *     finished stops the read before it); or {@link #LOST} when the log no longer holds the
+     *     update after {@code after}, and the peer must be taught the whole table
+     */
+    public long readUpdates(long after, EntryBatch out, int max) {
+        long last = updates.get();
+        long[] key = new long[2];
+        long seq = after;
+        long now = clock.getAsLong();
+        while (seq < last && seq - after < max) {
+            long next = seq + 1;
+            if ((int) next == 0) {
+                // Never used: 0 marks a slot without a local update.
+                seq = next;
+                continue;
+            }
+            int found = log.read(next, last, key);
+            if (found == UpdateLog.LOST) {
+                return LOST;
+            }
+            if (found == UpdateLog.NOT_YET) {
+                break;
+            }
+            long h = hash(key[0], key[1]);
+            Segment s = segment(h);
+            synchronized (s) {
+                int i = s.find(key[0], key[1], h);
+                if (i >= 0 && s.upd[i] == (int) next && !s.expired(i, now)) {
+                    out.add(key[0], key[1], Segment.serverOf(s.meta[i]), remaining(Segment.stampOf(s.meta[i]), now), next);
+                }
+            }
+            seq = next;
+        }
+        return seq;
     }
 
-    private static int serverOf(long meta) {
-        return (int) (meta >>> TIME_BITS);
+    /**
+     * Copies a step of the whole table, at least {@code max} live entries when that many are left,
+     * into {@code out}, from {@code cursor} (0 at first). Entries that live through the walk are
+     * copied at least once (see {@link Segment#walk}).
+     *
+     * @return the cursor of the next step, or {@link #WALK_DONE}
+     */
+    public long walk(long cursor, EntryBatch out, int max) {
+        int segment = (int) (cursor >>> 32);
+        int slot = (int) cursor;
+        long now = clock.getAsLong();
+        Segment s = segments[segment];
+        int next;
+        synchronized (s) {
+            next = s.walk(slot, now, out, max);
+        }
+        if (next < s.capacity) {
+            return ((long) segment << 32) | next;
+        }
+        return segment + 1 < segments.length ? (long) (segment + 1) << 32 : WALK_DONE;
+    }
+
+    /** A batch for {@link #readUpdates} and {@link #walk}, for one thread. */
+    public EntryBatch newBatch(int capacity) {
+        return new EntryBatch(this, capacity);
+    }
+
+    /**
+     * An entry a peer sent: {@code server} (its name, else HAProxy's id {@code serverId}) for the
+     * 128-bit key, living {@code expireMillis} more (null: this table's {@code expire}; never more
+     * than it). Learned entries are not numbered: they are not sent on to other peers.
+     *
+     * @return false when the server is not one of this table's or the entry has expired already
+     */
+    public boolean learn(long k1, long k2, String server, Integer serverId, Integer expire) {
+        int index = server == null ? 0 : servers.known(server);
+        if (index == 0 && serverId != null) {
+            index = servers.ofId(serverId);
+        }
+        if (index == 0) {
+            return false;
+        }
+        long life = expire == null || expireMillis == 0 ? expireMillis : Math.min(expire, expireMillis);
+        if (expireMillis > 0 && life <= 0) {
+            return false;
+        }
+        long h = hash(k1, k2);
+        Segment s = segment(h);
+        long now = clock.getAsLong();
+        long meta = Segment.pack(index, expireMillis == 0 ? now : now + life);
+        synchronized (s) {
+            int i = s.find(k1, k2, h);
+            if (i >= 0) {
+                s.meta[i] = meta;
+            } else {
+                s.insert(k1, k2, h, i, meta, size);
+            }
+            s.sweep(now);
+        }
+        return true;
+    }
+
+    String serverName(int index) {
+        return servers.name(index);
+    }
+
+    int serverId(int index) {
+        return servers.id(index);
+    }
+
+    /**
+     * Gives the entry in slot {@code i} of {@code s} (locked) the next update number and logs it,
+     * unless its update is still waiting to be sent to every peer. Returns whether it logged.
+     */
+    private boolean touch(Segment s, int i, long k1, long k2) {
+        int u = s.upd[i];
+        if (u != 0) {
+            long last = updates.get();
+            // HAProxy's test: not sent to any peer yet (after commitupdate), and still in the log.
+            if ((int) (u - (int) committed) > 0 && (int) ((int) last - u) >= 0 && (int) last - u < log.capacity()) {
+                return false;
+            }
+        }
+        long seq = updates.incrementAndGet();
+        if ((int) seq == 0) {
+            seq = updates.incrementAndGet();
+        }
+        s.upd[i] = (int) seq;
+        log.append(seq, k1, k2);
+        return true;
+    }
+
+    /** The stamp of an entry used now: its expiry, or now in a table without expire. */
+    private long stamp(long now) {
+        return expireMillis == 0 ? now : now + expireMillis;
+    }
+
+    private long remaining(long stamp, long now) {
+        return expireMillis == 0 ? -1 : Math.max(0, stamp - now);
+    }
+
+    private Segment segment(long h) {
+        return segments[(int) (h >>> 58) & segmentMask];
     }
 
     /** The high 64 bits of the key: 0 for IPv4, which is kept in its IPv4-mapped IPv6 form. */
@@ -410,6 +591,14 @@ public final class StickTable {
             return 0x0000_FFFF_0000_0000L | (longAt4(address) & 0xFFFF_FFFFL);
         }
         return longAt(address, 8);
+    }
+
+    /** The 128-bit key of a 16-byte address as a peer sends it: {@code [hi, lo]}. */
+    public static long[] key(byte[] address16) {
+        if (address16.length != 16) {
+            throw new IllegalArgumentException("a key of " + address16.length + " bytes, not 16");
+        }
+        return new long[] {longAt(address16, 0), longAt(address16, 8)};
     }
 
     private static long longAt(byte[] b, int off) {
@@ -436,116 +625,5 @@ public final class StickTable {
         k *= 0xC4CE_B9FE_1A85_EC53L;
         k ^= k >>> 33;
         return k;
-    }
-
-    /** One lock's share of the table: a linear-probing hash table over primitive arrays. */
-    private final class Segment {
-        /** The most entries this segment holds, even while others have room. */
-        final int maxEntries;
-        final int capacity;
-        final long[] hi;
-        final long[] lo;
-        /** Server index (16 bits, 0 = empty) and last use (48 bits). */
-        final long[] meta;
-        int count;
-        int sweepCursor;
-
-        Segment(int share, int maxEntries) {
-            this.maxEntries = maxEntries;
-            // Load 2/3 at its share (4/5 at most), and always one empty slot so that every probe ends.
-            this.capacity = share + share / 2 + 1;
-            this.hi = new long[capacity];
-            this.lo = new long[capacity];
-            this.meta = new long[capacity];
-        }
-
-        /** Where a key's probe sequence starts: the hash's low 32 bits scaled to the capacity. */
-        int home(long h) {
-            return (int) (((h & 0xFFFF_FFFFL) * capacity) >>> 32);
-        }
-
-        /** The key's slot, or {@code -1 - slot} of the empty slot where it would go. */
-        int find(long k1, long k2, long h) {
-            int i = home(h);
-            while (meta[i] != 0) {
-                if (hi[i] == k1 && lo[i] == k2) {
-                    return i;
-                }
-                i = i + 1 == capacity ? 0 : i + 1;
-            }
-            return -1 - i;
-        }
-
-        /**
-         * Empties slot {@code i} and shifts back the entries of its probe run that could not be
-         * found across an empty slot (Knuth's algorithm R): no tombstones.
-         */
-        void delete(int i) {
-            int j = i;
-            while (true) {
-                j = j + 1 == capacity ? 0 : j + 1;
-                if (meta[j] == 0) {
-                    break;
-                }
-                int home = home(hash(hi[j], lo[j]));
-                boolean stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-                if (!stays) {
-                    hi[i] = hi[j];
-                    lo[i] = lo[j];
-                    meta[i] = meta[j];
-                    i = j;
-                }
-            }
-            hi[i] = 0;
-            lo[i] = 0;
-            meta[i] = 0;
-            count--;
-            entries.decrementAndGet();
-        }
-
-        /** Drops the least recently used of all entries (small segments) or of a random sample. */
-        void evictOne() {
-            int victim = -1;
-            long oldest = Long.MAX_VALUE;
-            if (capacity <= EXACT_SCAN_SLOTS) {
-                for (int i = 0; i < capacity; i++) {
-                    if (meta[i] != 0 && (meta[i] & TIME_MASK) < oldest) {
-                        oldest = meta[i] & TIME_MASK;
-                        victim = i;
-                    }
-                }
-            } else {
-                ThreadLocalRandom random = ThreadLocalRandom.current();
-                // The segment is full, so two slots in three are taken: 8 samples take ~12 tries.
-                for (int tries = 0, sampled = 0; sampled < SAMPLES && tries < SAMPLES * 8; tries++) {
-                    int i = random.nextInt(capacity);
-                    if (meta[i] != 0) {
-                        sampled++;
-                        if ((meta[i] & TIME_MASK) < oldest) {
-                            oldest = meta[i] & TIME_MASK;
-                            victim = i;
-                        }
-                    }
-                }
-            }
-            if (victim >= 0) {
-                delete(victim);
-            }
-        }
-
-        /** Drops expired entries among the next few slots. */
-        void sweep(long now) {
-            if (expireMillis == Long.MAX_VALUE) {
-                return;
-            }
-            for (int n = 0; n < SWEEP_SLOTS; n++) {
-                int i = sweepCursor;
-                if (meta[i] != 0 && expired(meta[i], now)) {
-                    // A later entry may shift into slot i; the next round looks at it.
-                    delete(i);
-                }
-                sweepCursor = i + 1 == capacity ? 0 : i + 1;
-            }
-        }
     }
 }

@@ -36,4 +36,7 @@ public interface ProxyView {
      * summary line, or why it was refused (the running configuration then stays).
      */
     String reloadFromFile();
+
+    /** HAProxy's {@code show peers}: the peers section and each peer's state; empty without peers. */
+    String showPeers();
 }

@@ -1,16 +1,19 @@
-package io.mailproxy.proxyprotocol;
+package io.mailproxy.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 
-/** Commented hex vectors: whitespace is ignored, and '#' starts a comment running to the end of the line. */
-final class Hex {
+/**
+ * Test vectors in commented hex, for the protocol modules' tests: whitespace is ignored, and '#'
+ * starts a comment running to the end of the line.
+ */
+public final class Hex {
 
     private Hex() {
     }
 
-    static byte[] bytes(String commented) {
+    public static byte[] bytes(String commented) {
         StringBuilder hex = new StringBuilder();
         for (String line : commented.split("\n")) {
             int comment = line.indexOf('#');
@@ -19,12 +22,12 @@ final class Hex {
         return ByteBufUtil.decodeHexDump(hex);
     }
 
-    static ByteBuf buf(String commented) {
+    public static ByteBuf buf(String commented) {
         return Unpooled.wrappedBuffer(bytes(commented));
     }
 
     /** Reads all readable bytes as hex and releases the buffer. */
-    static String drain(ByteBuf buf) {
+    public static String drain(ByteBuf buf) {
         try {
             return ByteBufUtil.hexDump(buf);
         } finally {
@@ -32,7 +35,7 @@ final class Hex {
         }
     }
 
-    static String hex(String commented) {
+    public static String hex(String commented) {
         return ByteBufUtil.hexDump(bytes(commented));
     }
 }
