@@ -4,6 +4,7 @@ import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.log.LogSetup;
+import io.mailproxy.systemd.ServiceNotifier;
 import io.mailproxy.tls.ServerTls;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -131,14 +132,18 @@ public final class Main {
         // SIGHUP's default would stop the JVM like SIGTERM; a reload signal must never do that.
         Signals.handle("HUP", () -> log.warning("SIGHUP received: reloading the configuration is not supported yet;"
                 + " the signal is ignored and mailproxy keeps running with " + config));
+        ServiceNotifier serviceManager = ServiceNotifier.fromEnvironment();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            serviceManager.stopping("stopping: " + proxy.activeSessions() + " session(s) open");
             log.info("stopping: closing the listeners; " + proxy.activeSessions() + " session(s) open");
             proxy.close();
             log.info("stopped");
             LogSetup.drain(LOG_DRAIN);
             stopped.countDown();
         }, "mailproxy-shutdown"));
+        // Only now, with the signal handlers in place: systemd may send SIGHUP or SIGTERM once it has READY=1.
+        serviceManager.ready("serving on " + proxy.boundAddresses().size() + " listener(s)");
         try {
             stopped.await();
         } catch (InterruptedException e) {
