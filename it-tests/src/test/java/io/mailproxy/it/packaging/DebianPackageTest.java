@@ -84,19 +84,30 @@ class DebianPackageTest {
         }
     }
 
-    /** lintian has nothing to say but what packaging/deb/lintian-overrides explains. */
+    /**
+     * lintian has nothing to say but what packaging/deb/lintian-overrides explains. One run without
+     * the overrides (lintian takes most of a minute on this package): every tag must be overridden,
+     * and every override must still be needed, so a stale override or a new warning both fail, and
+     * the overridden tags showing up proves that lintian did read the package.
+     */
     @Test
     @Order(0)
-    void lintianIsClean() {
-        Packaging.Result r = Packaging.run(List.of("lintian", "--pedantic", "-I", deb.toString()), Map.of(),
-                Packaging.BUILD_TIMEOUT);
-        assertEquals(0, r.exitCode(), r.output());
-        assertEquals(List.of(), tags(r.output()), r.output());
-        // Negative control: without the overrides lintian shows what they hide, so it did read the package.
-        Packaging.Result raw = Packaging.run(List.of("lintian", "--pedantic", "-I", "--no-override", deb.toString()),
+    void lintianIsCleanButForItsExplainedOverrides() throws IOException {
+        List<String> overrides = Files.readAllLines(Packaging.ROOT.resolve("packaging/deb/lintian-overrides")).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+        assertFalse(overrides.isEmpty());
+        Packaging.Result r = Packaging.run(List.of("lintian", "--pedantic", "-I", "--no-override", deb.toString()),
                 Map.of(), Packaging.BUILD_TIMEOUT);
-        assertTrue(tags(raw.output()).contains("W: mailproxy: non-standard-dir-perm 0750 != 0755 [etc/mailproxy/]"),
-                raw.output());
+        List<String> tags = r.output().lines().filter(l -> l.matches("^[EWIPX]: .*")).map(l -> l.substring(3)).toList();
+        assertEquals(List.of(), tags.stream().filter(t -> overrides.stream().noneMatch(o -> overrides(o, t))).toList(),
+                "tags no override explains:\n" + r.output());
+        assertEquals(List.of(), overrides.stream().filter(o -> tags.stream().noneMatch(t -> overrides(o, t))).toList(),
+                "overrides lintian no longer needs:\n" + r.output());
+    }
+
+    /** An override without a [pointer] covers the tag wherever it is. */
+    private static boolean overrides(String override, String tag) {
+        return override.contains("[") ? tag.equals(override) : tag.equals(override) || tag.startsWith(override + " ");
     }
 
     @Test
@@ -197,7 +208,8 @@ class DebianPackageTest {
 
             exec("/bin/kill", "-TERM", pid.group(1)).ok("kill -TERM");
             assertEquals(143, proxy.awaitExit(Duration.ofSeconds(60)), "SuccessExitStatus=143: " + proxy.output());
-            serviceManager.awaitLine(Pattern.compile("^STOPPING=1$"), Duration.ofSeconds(10));
+            // Datagrams carry no final newline: socat prints them back to back.
+            serviceManager.awaitLine(Pattern.compile("STOPPING=1"), Duration.ofSeconds(10));
             assertFalse(proxy.output().contains("Exception"), proxy.output());
         } finally {
             if (proxy != null) {
@@ -275,10 +287,5 @@ class DebianPackageTest {
             Thread.sleep(50);
         }
         assertTrue(Files.exists(socket), "socat made no socket: " + socat.output());
-    }
-
-    /** lintian's tag lines (E:, W:, I:, P:, X:), without its notes. */
-    private static List<String> tags(String output) {
-        return output.lines().filter(l -> l.matches("^[EWIPX]: .*")).toList();
     }
 }
