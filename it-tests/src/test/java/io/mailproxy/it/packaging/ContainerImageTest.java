@@ -83,8 +83,7 @@ class ContainerImageTest {
             login(port, "image-alice");
 
             docker("kill", "-s", "HUP", id).ok("docker kill -s HUP");
-            // Today mailproxy logs that it does not reload yet and keeps serving; the reload work changes the line.
-            log.awaitLine(Pattern.compile("SIGHUP"), Duration.ofSeconds(30));
+            log.awaitLine(Packaging.SIGHUP_TAKEN, Duration.ofSeconds(30));
             login(port, "image-bob");
             assertEquals("true", inspect(id, "{{.State.Running}}"), log.output());
 

@@ -126,6 +126,9 @@ class DebianPackageTest {
                 "/usr/share/doc/mailproxy/changelog.Debian.gz", "-a", "-f", "/usr/share/doc/mailproxy/README.md.gz")
                 .ok("the installed files");
         // The launcher runs the installed jar (no Maven in here): the sample's certificates do not exist yet.
+        // MAILPROXY_JAVA_OPTS reaches the JVM: a heap too small to start says so.
+        Packaging.Result tiny = exec("env", "MAILPROXY_JAVA_OPTS=-Xmx1k", "mailproxy", "check", "--config", CONFIG);
+        assertTrue(tiny.exitCode() != 0 && tiny.output().contains("Too small maximum heap"), tiny.output());
         Packaging.Result check = exec("mailproxy", "check", "--config", CONFIG);
         assertEquals(2, check.exitCode(), check.output());
         assertTrue(check.output().contains(CONFIG + ":18: mailproxy.frontends.imaps.tls.certificates.0: "
@@ -201,7 +204,7 @@ class DebianPackageTest {
             hup.addAll(AS_THE_UNIT);
             hup.addAll(Arrays.asList(reload.get(1).replace("$MAINPID", pid.group(1)).split(" ")));
             assertEquals(0, Packaging.run(hup, Map.of(), Packaging.SHORT).exitCode(), "ExecReload's kill");
-            proxy.awaitLine(Pattern.compile("SIGHUP"), Duration.ofSeconds(30));
+            proxy.awaitLine(Packaging.SIGHUP_TAKEN, Duration.ofSeconds(30));
             ExternalClient.Result again = ExternalClient.run(dir, List.of("openssl", "s_client", "-quiet", "-connect",
                     "127.0.0.1:993"), List.of("a LOGIN pkg-bob demo", "b LOGOUT"), Duration.ofSeconds(60));
             assertTrue(again.output().contains("a OK"), "still serving after the reload signal: " + again.output());
