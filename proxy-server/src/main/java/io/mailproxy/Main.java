@@ -4,6 +4,7 @@ import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.log.LogSetup;
+import io.mailproxy.systemd.ServiceNotifier;
 import io.mailproxy.tls.ServerTls;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -167,17 +168,21 @@ public final class Main {
             return BAD_CONFIG;
         }
         Logger log = Logger.getLogger(Main.class.getName());
+        ServiceNotifier serviceManager = ServiceNotifier.fromEnvironment();
         // Reloads run one at a time on their own thread: signals that come meanwhile make one more.
-        Reloader reloader = new Reloader(proxy);
+        Reloader reloader = new Reloader(proxy, serviceManager);
         Signals.handle("HUP", reloader::request);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            serviceManager.stopping("stopping: " + proxy.activeSessions() + " session(s) open");
             log.info("stopping: closing the listeners; " + proxy.activeSessions() + " session(s) open");
             proxy.close();
             log.info("stopped");
             LogSetup.drain(LOG_DRAIN);
             stopped.countDown();
         }, "mailproxy-shutdown"));
+        // Only now, with the signal handlers in place: systemd may send SIGHUP or SIGTERM once it has READY=1.
+        serviceManager.ready("serving on " + proxy.boundAddresses().size() + " listener(s)");
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.mailproxy;
 
+import io.mailproxy.systemd.ServiceNotifier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 
@@ -14,11 +15,13 @@ final class Reloader {
     private static final Logger LOG = Logger.getLogger(Reloader.class.getName());
 
     private final MailProxy proxy;
+    private final ServiceNotifier serviceManager;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean again = new AtomicBoolean();
 
-    Reloader(MailProxy proxy) {
+    Reloader(MailProxy proxy, ServiceNotifier serviceManager) {
         this.proxy = proxy;
+        this.serviceManager = serviceManager;
     }
 
     /** Asks for a reload; returns at once. */
@@ -42,8 +45,9 @@ final class Reloader {
     }
 
     private void reloadOnce() {
+        serviceManager.reloading("reloading the configuration");
         try {
-            proxy.reloadFromFile();
+            serviceManager.ready(proxy.reloadFromFile());
         } catch (RuntimeException e) {
             // a defect, not a configuration problem: said in one line, and the proxy runs on
             LOG.severe(() -> "reload failed, the running configuration may be partly applied: " + e);

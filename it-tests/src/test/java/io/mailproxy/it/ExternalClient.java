@@ -14,10 +14,10 @@ import java.util.concurrent.TimeUnit;
  * Runs a real client program (openssl s_client, swaks) to completion: its output goes to a file so
  * that a chatty program never blocks on a full pipe.
  */
-final class ExternalClient {
+public final class ExternalClient {
 
     /** What the program did. */
-    record Result(int exitCode, String output) {
+    public record Result(int exitCode, String output) {
     }
 
     private ExternalClient() {
@@ -31,7 +31,7 @@ final class ExternalClient {
      * socket, and lines that arrive while the handshake is still running are sent in one burst at
      * best; pacing them makes the exchange look like a person at a terminal.
      */
-    static Result run(Path workDir, List<String> command, List<String> stdinLines, Duration timeout) {
+    public static Result run(Path workDir, List<String> command, List<String> stdinLines, Duration timeout) {
         Path output = workDir.resolve("client-" + System.nanoTime() + ".out");
         Process process;
         try {
