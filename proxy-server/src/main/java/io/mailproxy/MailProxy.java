@@ -16,6 +16,7 @@ import io.mailproxy.log.Reasons;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.stick.StickTable;
+import io.mailproxy.tls.ClientTls;
 import io.mailproxy.tls.ServerTls;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
@@ -34,6 +35,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -67,6 +70,8 @@ public final class MailProxy implements AutoCloseable {
     private final List<InetSocketAddress> boundAddresses = new ArrayList<>();
     private final SslProvider tlsProvider;
     private HealthChecks healthChecks;
+    /** Reads the TLS files that may change while running (ticket keys, OCSP responses); off the event loops. */
+    private ScheduledExecutorService tlsFiles;
 
     private MailProxy(ProxySettings settings, Transport transport, SslProvider tlsProvider) {
         this.settings = settings;
@@ -90,7 +95,7 @@ public final class MailProxy implements AutoCloseable {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
                     "mailproxy.tls-engine", e.getMessage())));
         }
-        Map<String, ServerTls> tls = tlsContexts(settings, provider);
+        TlsContexts tls = tlsContexts(settings, provider);
         Transport transport;
         try {
             transport = Transport.of(settings.ioTransport());
@@ -100,7 +105,7 @@ public final class MailProxy implements AutoCloseable {
         }
         MailProxy proxy = new MailProxy(settings, transport, provider);
         try {
-            proxy.bind(tls);
+            proxy.bind(tls.frontends(), tls.backends());
         } catch (ConfigurationException | RuntimeException e) {
             proxy.close();
             throw e;
@@ -109,31 +114,56 @@ public final class MailProxy implements AutoCloseable {
     }
 
     /**
-     * Loads every frontend's certificates; used by {@code mailproxy check} too.
-     *
-     * @throws ConfigurationException naming each certificate entry that cannot be used
+     * The TLS of a configuration: each TLS frontend's server side, and each backend's client side
+     * ({@code tls-to-server}), by name.
      */
-    public static Map<String, ServerTls> tlsContexts(ProxySettings settings, SslProvider provider)
-            throws ConfigurationException {
-        Map<String, ServerTls> contexts = new LinkedHashMap<>();
+    public record TlsContexts(Map<String, ServerTls> frontends, Map<String, ClientTls> backends) {
+    }
+
+    /**
+     * Loads every certificate, CA, ticket key and OCSP file of the frontends and backends and builds
+     * their TLS contexts; used by {@code mailproxy check} too.
+     *
+     * @throws ConfigurationException naming each setting or certificate entry that cannot be used
+     */
+    public static TlsContexts tlsContexts(ProxySettings settings, SslProvider provider) throws ConfigurationException {
+        Map<String, ServerTls> frontends = new LinkedHashMap<>();
+        Map<String, ClientTls> backends = new LinkedHashMap<>();
         List<ConfigProblem> problems = new ArrayList<>();
+        if (provider == SslProvider.JDK) {
+            String why = ServerTls.useJdkCurves(settings.frontends().values().stream()
+                    .filter(f -> f.tls().enabled()).map(f -> f.tls().curves()).toList());
+            if (why != null) {
+                problems.add(new ConfigProblem(settings.source().toString(), -1, "mailproxy.frontends.*.tls.curves", why));
+            }
+        }
         for (FrontendSettings f : settings.frontends().values()) {
             if (!f.tls().enabled()) {
                 continue;
             }
             try {
-                contexts.put(f.name(), ServerTls.build(f.tls(), f.protocol(), provider));
-            } catch (ServerTls.CertificateProblem e) {
-                problems.add(e.files().problem(e.getMessage()));
+                frontends.put(f.name(), ServerTls.build(f.name(), f.tls(), f.protocol(), provider));
+            } catch (ServerTls.TlsProblem e) {
+                problems.add(e.problem());
+            }
+        }
+        for (BackendSettings b : settings.backends().values()) {
+            if (!b.tlsToServer().enabled()) {
+                continue;
+            }
+            try {
+                backends.put(b.name(), ClientTls.build(b.tlsToServer(), provider));
+            } catch (ServerTls.TlsProblem e) {
+                problems.add(e.problem());
             }
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return contexts;
+        return new TlsContexts(frontends, backends);
     }
 
-    private void bind(Map<String, ServerTls> tls) throws ConfigurationException {
+    private void bind(Map<String, ServerTls> tls, Map<String, ClientTls> toServers) throws ConfigurationException {
         // A table named under stick-tables is built once, for every backend that names it; tables
         // that no backend uses take no memory.
         Map<String, StickTable> sharedTables = new LinkedHashMap<>();
@@ -149,12 +179,12 @@ public final class MailProxy implements AutoCloseable {
             healthChecks = HealthChecks.of(backends.values(),
                     checked ? new MailCheck(transport.socketChannel()) : (loop, spec) -> {
                         throw new IllegalStateException("no backend has health checks");
-                    });
+                    }, toServers);
         } catch (HealthChecks.UnresolvedCheckTarget e) {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
         }
-        BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
+        BackendConnector connector = new BackendConnector(transport.socketChannel(), WATER_MARK, toServers);
         gate = new ConnectionGate(settings.maxConnections());
         List<ConfigProblem> problems = new ArrayList<>();
         for (FrontendSettings f : settings.frontends().values()) {
@@ -194,8 +224,28 @@ public final class MailProxy implements AutoCloseable {
         }
         // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
         healthChecks.start(workers);
+        watchTlsFiles(tls);
         LOG.info(() -> "mailproxy started: " + boundAddresses.size() + " listener(s), transport " + transport.name()
                 + ", TLS engine " + tlsProvider);
+    }
+
+    /** Looks at the frontends' changing TLS files every {@code tls.file-check-interval}, on a thread of its own. */
+    private void watchTlsFiles(Map<String, ServerTls> tls) {
+        for (FrontendSettings f : settings.frontends().values()) {
+            ServerTls t = tls.get(f.name());
+            if (t == null) {
+                continue;
+            }
+            if (tlsFiles == null) {
+                tlsFiles = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread thread = new Thread(r, "mailproxy-tls-files");
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            long every = f.tls().fileCheckInterval().toMillis();
+            tlsFiles.scheduleWithFixedDelay(t::refresh, every, every, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** The addresses actually bound, in configuration order. */
@@ -256,6 +306,9 @@ public final class MailProxy implements AutoCloseable {
         }
         if (healthChecks != null) {
             healthChecks.close();
+        }
+        if (tlsFiles != null) {
+            tlsFiles.shutdownNow();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -13,10 +13,14 @@ import io.mailproxy.session.Session;
 import io.mailproxy.session.SessionContext;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.session.StartHandler;
+import io.mailproxy.starttls.PreTlsHandler;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A frontend at run time: makes each accepted connection a {@link Session} and builds its pipeline. */
@@ -25,6 +29,8 @@ public final class Frontend extends ChannelInitializer<Channel> {
     private final FrontendSettings settings;
     private final ServerTls tls;
     private final SessionContext context;
+    /** The name a STARTTLS LMTP frontend greets with. */
+    private final String hostName;
 
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
                     AtomicInteger processActive, Sessions registry) {
@@ -34,6 +40,20 @@ public final class Frontend extends ChannelInitializer<Channel> {
                 settings.maxConnectionsPerSource() == 0 ? null : new SourceLimiter(settings.maxConnectionsPerSource()),
                 settings.rateLimitPerSource() == null ? null : new RateLimiter(settings.rateLimitPerSource()),
                 registry);
+        this.hostName = settings.tls().mode().startTls() ? hostName(settings) : null;
+    }
+
+    /** {@code tls.starttls.host-name}, or this machine's name (looked up once, at start). */
+    private static String hostName(FrontendSettings settings) {
+        String configured = settings.tls().startTls().hostName();
+        if (configured != null) {
+            return configured;
+        }
+        try {
+            return InetAddress.getLocalHost().getCanonicalHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     public FrontendSettings settings() {
@@ -77,11 +97,24 @@ public final class Frontend extends ChannelInitializer<Channel> {
         }
     }
 
-    /** TLS and the session's start, at the end of {@code p}. */
+    /** TLS (or the dialogue before STARTTLS) and the session's start, at the end of {@code p}. */
     private void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound) {
-        if (tls != null) {
+        StartHandler start = new StartHandler(session, inbound);
+        if (settings.tls().implicit()) {
+            p.addLast(PipelineNames.TLS_GUARD, tls.newGuard());
             p.addLast(PipelineNames.TLS, tls.newHandler());
+        } else if (settings.tls().mode().startTls()) {
+            p.addLast(PipelineNames.PRE_TLS, new PreTlsHandler(settings.protocol(),
+                    settings.tls().mode() == io.mailproxy.config.TlsMode.STARTTLS_OPTIONAL, hostName, start,
+                    this::installTls));
         }
-        p.addLast(PipelineNames.START, new StartHandler(session, inbound));
+        p.addLast(PipelineNames.START, start);
+    }
+
+    /** After STARTTLS: the guard and the certificate selector go in front of the dialogue's handler. */
+    private void installTls(ChannelHandlerContext preTls) {
+        ChannelPipeline p = preTls.pipeline();
+        p.addBefore(preTls.name(), PipelineNames.TLS_GUARD, tls.newGuard());
+        p.addBefore(preTls.name(), PipelineNames.TLS, tls.newHandler());
     }
 }

@@ -4,11 +4,13 @@ import io.mailproxy.backend.Backend;
 import io.mailproxy.backend.Server;
 import io.mailproxy.checks.CheckResult;
 import io.mailproxy.checks.CheckSpec;
+import io.mailproxy.checks.CheckTls;
 import io.mailproxy.checks.Checker;
 import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.checks.ServerHealth;
 import io.mailproxy.checks.TransitionListener;
 import io.mailproxy.config.HealthCheckSettings;
+import io.mailproxy.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.util.Collection;
@@ -37,6 +39,14 @@ public final class HealthChecks implements AutoCloseable {
      * @throws UnresolvedCheckTarget when a check address cannot be resolved
      */
     public static HealthChecks of(Collection<Backend> backends, Checker checker) {
+        return of(backends, checker, Map.of());
+    }
+
+    /**
+     * As {@link #of(Collection, Checker)}; the checks of a backend in {@code tlsToServers} (its
+     * {@code tls-to-server} is enabled) speak implicit TLS and trust what its sessions trust.
+     */
+    public static HealthChecks of(Collection<Backend> backends, Checker checker, Map<String, ClientTls> tlsToServers) {
         Map<Server, ServerHealth> healths = new LinkedHashMap<>();
         for (Backend backend : backends) {
             HealthCheckSettings hc = backend.settings().healthCheck();
@@ -44,8 +54,9 @@ public final class HealthChecks implements AutoCloseable {
                 continue;
             }
             TransitionListener listener = new Listener(backend);
+            CheckTls tls = checkTls(hc, tlsToServers.get(backend.name()));
             for (Server server : backend.servers()) {
-                CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), hc.tls(),
+                CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), tls,
                         hc.sendProxy(), hc.timeout(), hc.expectCapabilities(), hc.heloName());
                 ServerHealth health = new ServerHealth(backend.name(), server.name(), spec, hc.schedule(), checker,
                         listener);
@@ -66,6 +77,18 @@ public final class HealthChecks implements AutoCloseable {
             }
         }
         return new HealthChecks(healths);
+    }
+
+    /** The check's TLS: what {@code health-check.tls} says, or the sessions' TLS when the servers speak it. */
+    static CheckTls checkTls(HealthCheckSettings hc, ClientTls toServers) {
+        if (toServers != null) {
+            return CheckTls.IMPLICIT.trusting(toServers.context(), toServers.sni());
+        }
+        return switch (hc.tls()) {
+            case NONE -> CheckTls.NONE;
+            case IMPLICIT -> CheckTls.IMPLICIT;
+            case STARTTLS -> CheckTls.STARTTLS;
+        };
     }
 
     /** Where to check {@code server}: its own address unless {@code address}/{@code port} say otherwise. */
