@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailproxy.log.LogCapture;
 import io.mailproxy.proxyprotocol.ProxyHeader;
 import io.mailproxy.proxyprotocol.ProxyProtocolDecoder;
 import io.mailproxy.proxyprotocol.SslTlv;
@@ -78,6 +79,10 @@ class TlsHopsTest {
             String line;
             while ((line = ScriptedServer.readLine(s)) != null) {
                 String tag = line.split(" ", 2)[0];
+                if (line.toUpperCase().endsWith(" CAPABILITY")) {
+                    ScriptedServer.write(s, "* CAPABILITY IMAP4rev1\r\n" + tag + " OK done\r\n");
+                    continue;
+                }
                 ScriptedServer.write(s, "* BYE bye\r\n" + tag + " OK done\r\n");
                 return;
             }
@@ -199,6 +204,10 @@ class TlsHopsTest {
     // ---- tls-to-server ----
 
     private ProxyRunner toServers(GeneratedCertificate trusted, int... ports) throws Exception {
+        return toServers(trusted, "", ports);
+    }
+
+    private ProxyRunner toServers(GeneratedCertificate trusted, String more, int... ports) throws Exception {
         StringBuilder servers = new StringBuilder();
         for (int i = 0; i < ports.length; i++) {
             servers.append("{ name = s").append(i + 1).append(", address = \"127.0.0.1:").append(ports[i]).append("\" }, ");
@@ -206,8 +215,9 @@ class TlsHopsTest {
         return ProxyRunner.start(dir, """
                 frontends { f { bind = ["127.0.0.1:%%PORT%%"], protocol = imap, backend = pool } }
                 backends { pool { send-proxy = v2, balance = first, retries = 2, servers = [ %s ]
-                  tls-to-server { enabled = true, verify = required, ca-file = "%s", sni = backend.example.test } } }
-                """.formatted(servers, trusted.caFile()));
+                  tls-to-server { enabled = true, verify = required, ca-file = "%s", sni = backend.example.test }
+                  %s } }
+                """.formatted(servers, trusted.caFile(), more));
     }
 
     @Test
@@ -247,6 +257,23 @@ class TlsHopsTest {
             assertTrue(reply.startsWith("* BYE"), reply);
             String line = p.lineOf(client, Duration.ofSeconds(30));
             assertTrue(line.contains("TLS handshake failed"), line);
+        }
+    }
+
+    /** The health checks speak the backend's TLS to the servers: the other CA's server goes DOWN, the right one stays UP. */
+    @Test
+    void healthChecksFollowTlsToServer() throws Exception {
+        GeneratedCertificate good = signed(dir.resolve("good"), "backend.example.test");
+        GeneratedCertificate other = signed(dir.resolve("other"), "backend.example.test");
+        try (LogCapture checks = LogCapture.attach("io.mailproxy.checks.ServerHealth");
+             ScriptedServer bad = imapServer("bad", other); ScriptedServer fine = imapServer("good", good);
+             ProxyRunner p = toServers(good, "health-check { type = imap, interval = 300ms, fall = 1, rise = 1 }",
+                     bad.port(), fine.port())) {
+            String down = checks.await(l -> l.contains("Server pool/s1 is DOWN"), Duration.ofSeconds(30));
+            assertNotNull(down);
+            // the right CA's server passed the same checks meanwhile: it had several, none failed
+            assertTrue(ProxyRunner.await(() -> fine.accepted() >= 3, Duration.ofSeconds(30)), "checks of s2 ran");
+            assertFalse(checks.lines().stream().anyMatch(l -> l.contains("pool/s2 is DOWN")), checks.lines().toString());
         }
     }
 }
