@@ -11,17 +11,16 @@ import io.mailproxy.session.ProxyRunner;
 import io.mailproxy.session.ScriptedServer;
 import io.mailproxy.tls.GeneratedCertificate;
 import io.mailproxy.tls.SelfSignedCertificates;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import java.net.Socket;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,22 +74,27 @@ class StartTlsSessionTest {
         });
     }
 
+    /** An LMTP server greeting with {@code greeting} (each a write of its own), recording each line. */
+    private ScriptedServer lmtpServer(List<String> greeting, String lhloReply, String otherReply) throws Exception {
+        return new ScriptedServer(s -> {
+            for (String g : greeting) {
+                write(s, g);
+            }
+            String line;
+            while ((line = readLine(s)) != null) {
+                received.add(line);
+                if (line.equals("QUIT")) {
+                    write(s, "221 bye\r\n");
+                    return;
+                }
+                write(s, line.startsWith("LHLO") ? lhloReply : otherReply);
+            }
+        });
+    }
+
     private static SSLSocket upgrade(Socket plain) throws Exception {
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
+        ctx.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
         SSLSocket tls = (SSLSocket) ctx.getSocketFactory().createSocket(plain, "mail.example.test", plain.getPort(), true);
         tls.setUseClientMode(true);
         tls.startHandshake();
@@ -205,20 +209,9 @@ class StartTlsSessionTest {
 
     @Test
     void lmtpMultiLineGreetingIsTakenOutWholeAndInjectionIsDiscarded() throws Exception {
-        try (ScriptedServer server = new ScriptedServer(s -> {
-            // a greeting in two lines and two writes: the filter must wait for the last line
-            write(s, "220-backend.test first line\r\n");
-            write(s, "220 backend.test LMTP ready\r\n");
-            String line;
-            while ((line = readLine(s)) != null) {
-                received.add(line);
-                write(s, line.startsWith("LHLO") ? "250-backend.test\r\n250 PIPELINING\r\n"
-                        : line.equals("QUIT") ? "221 bye\r\n" : "250 2.0.0 ok\r\n");
-                if (line.equals("QUIT")) {
-                    return;
-                }
-            }
-        });
+        // a greeting in two lines and two writes: the filter must wait for the last line
+        try (ScriptedServer server = lmtpServer(List.of("220-backend.test first line\r\n", "220 backend.test LMTP ready\r\n"),
+                "250-backend.test\r\n250 PIPELINING\r\n", "250 2.0.0 ok\r\n");
              ProxyRunner p = proxy("lmtp", "starttls", server.port(), "");
              Socket client = p.connect("127.0.0.1")) {
             assertEquals("220 mx.test LMTP ready", readLine(client));
@@ -263,18 +256,8 @@ class StartTlsSessionTest {
 
     @Test
     void optionalLmtpReplaysTheLhloAndDropsItsReply() throws Exception {
-        try (ScriptedServer server = new ScriptedServer(s -> {
-            write(s, "220 backend.test LMTP ready\r\n");
-            String line;
-            while ((line = readLine(s)) != null) {
-                received.add(line);
-                write(s, line.startsWith("LHLO") ? "250-backend.test\r\n250 8BITMIME\r\n"
-                        : line.equals("QUIT") ? "221 bye\r\n" : "250 2.1.0 sender ok\r\n");
-                if (line.equals("QUIT")) {
-                    return;
-                }
-            }
-        });
+        try (ScriptedServer server = lmtpServer(List.of("220 backend.test LMTP ready\r\n"),
+                "250-backend.test\r\n250 8BITMIME\r\n", "250 2.1.0 sender ok\r\n");
              ProxyRunner p = proxy("lmtp", "starttls-optional", server.port(), "");
              Socket client = p.connect("127.0.0.1")) {
             readLine(client);
