@@ -11,6 +11,7 @@ import io.mailproxy.log.LogCapture;
 import io.mailproxy.tls.GeneratedCertificate;
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * STARTTLS offload in front of real Dovecot (the run's target, with plaintext authentication
  * refused): clients no one here wrote ({@code openssl s_client -starttls imap|pop3|lmtp}, swaks,
- * commons-net's {@code IMAPSClient.execTLS()}) upgrade with mailproxy, and Dovecot logs their
+ * commons-net's {@code IMAPSClient.execTLS()}, Debian's mbsync) upgrade with mailproxy, and Dovecot logs their
  * login as secured with the client's own address; the capability list after TLS is Dovecot's.
  * Negative controls: LOGIN before STARTTLS is refused by mailproxy and never reaches Dovecot;
  * with {@code starttls-optional}, a client that stays in plaintext is refused by Dovecot.
@@ -161,6 +162,62 @@ class StartTlsToDovecotTest {
         }
         String line = dovecot.awaitLog(dovecot.version().securedLogin("imap", user), LOG_WAIT);
         assertTrue(line.contains(", rip=" + CLIENT_IP + ", "), line);
+    }
+
+    /**
+     * mbsync (isync, Debian's) pulls a mailbox over IMAP STARTTLS through mailproxy: the message
+     * delivered over LMTP STARTTLS arrives in the local Maildir, and Dovecot logged the login as secured.
+     */
+    @Test
+    void mbsyncSyncsAMailboxOverStartTls() throws IOException {
+        String user = user("mbsync");
+        String token = "token-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        String delivered = openssl(lmtp, "lmtp", "LHLO client.example.test", "MAIL FROM:<a@example.test>",
+                "RCPT TO:<" + user + "@example.com>", "DATA", "Subject: " + token, "", token, ".", "QUIT");
+        assertTrue(delivered.contains("Saved"), delivered);
+        Path local = dir.resolve("mbsync-" + user);
+        Files.createDirectories(local);
+        Path config = Files.writeString(local.resolve("mbsyncrc"), """
+                IMAPAccount acc
+                Host 127.0.0.1
+                Port %d
+                User %s@example.com
+                Pass demo
+                TLSType STARTTLS
+                CertificateFile %s
+                AuthMechs LOGIN
+
+                IMAPStore remote
+                Account acc
+
+                MaildirStore local
+                Path %s/
+                Inbox %s/INBOX
+                SubFolders Verbatim
+
+                Channel ch
+                Far :remote:
+                Near :local:
+                Patterns INBOX
+                Create Near
+                Sync Pull
+                SyncState *
+                """.formatted(imap, user, cert.certFile(), local, local));
+        ExternalClient.Result r = ExternalClient.run(local, List.of("mbsync", "-V", "-c", config.toString(), "ch"),
+                List.of(), CLIENT_WAIT);
+        assertEquals(0, r.exitCode(), r.output());
+        try (var files = Files.walk(local.resolve("INBOX"))) {
+            assertTrue(files.filter(Files::isRegularFile).anyMatch(f -> read(f).contains(token)), r.output());
+        }
+        dovecot.awaitLog(dovecot.version().securedLogin("imap", user + "@example.com"), LOG_WAIT);
+    }
+
+    private static String read(Path f) {
+        try {
+            return Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1);
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /** Negative control: LOGIN before STARTTLS is refused by mailproxy; Dovecot never sees the session. */

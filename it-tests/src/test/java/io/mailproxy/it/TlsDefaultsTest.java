@@ -147,6 +147,24 @@ class TlsDefaultsTest {
         }
     }
 
+    /** An RSA and an ECDSA certificate for the same name: a client that can verify ECDSA gets it, one that cannot gets RSA. */
+    @Test
+    void rsaAndEcdsaSideBySideEachClientGetsOneItSupports() {
+        GeneratedCertificate rsa = rsa("mail.example.test");
+        GeneratedCertificate ec = SelfSignedCertificates.selfSigned(dir.resolve("ec"), "mail.example.test");
+        int port = FreePorts.next();
+        try (MailProxy p = start("bundle", port, "tls { mode = implicit, " + certificates(rsa, ec) + " }")) {
+            String any = sClient(port, List.of(), "-servername", "mail.example.test");
+            assertTrue(any.contains("Peer signature type: ECDSA"), any);
+            String rsaOnly = sClient(port, List.of(), "-servername", "mail.example.test",
+                    "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256");
+            assertTrue(rsaOnly.contains("Peer signature type: RSA"), rsaOnly);
+            String rsaOnly12 = sClient(port, List.of(), "-tls1_2", "-servername", "mail.example.test",
+                    "-sigalgs", "rsa_pss_rsae_sha256:rsa_pkcs1_sha256");
+            assertTrue(rsaOnly12.contains("Cipher is ECDHE-RSA-"), rsaOnly12);
+        }
+    }
+
     @Test
     void aSessionResumesOnAnotherProcessSharingTheTicketKeyFile() throws IOException {
         GeneratedCertificate cert = rsa("mail.example.test");
