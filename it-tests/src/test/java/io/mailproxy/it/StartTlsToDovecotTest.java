@@ -183,7 +183,7 @@ class StartTlsToDovecotTest {
                 Port %d
                 User %s@example.com
                 Pass demo
-                TLSType STARTTLS
+                SSLType STARTTLS
                 CertificateFile %s
                 AuthMechs LOGIN
 
