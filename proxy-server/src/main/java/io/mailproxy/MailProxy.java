@@ -24,6 +24,7 @@ import io.mailproxy.limit.ConnectionGate;
 import io.mailproxy.limit.FileDescriptors;
 import io.mailproxy.stick.StickTable;
 import io.mailproxy.tls.CertificateWatcher;
+import io.mailproxy.tls.ClientTls;
 import io.mailproxy.tls.ServerTls;
 import io.mailproxy.admin.AdminCommands;
 import io.mailproxy.admin.AdminSocket;
@@ -107,6 +108,8 @@ public final class MailProxy implements AutoCloseable, ProxyView {
     private HealthChecks healthChecks;
     private CertificateWatcher certificates;
     private BackendConnector connector;
+    /** Each backend's TLS to its servers ({@code tls-to-server}), by name; replaced by a reload. */
+    private Map<String, ClientTls> toServers = Map.of();
     private Checker checker;
 
     /** A frontend and its listeners, by bind address. */
@@ -141,7 +144,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1,
                     "mailproxy.tls-engine", e.getMessage())));
         }
-        Map<String, ServerTls> tls = tlsContexts(settings, provider);
+        TlsContexts tls = tlsContexts(settings, provider);
         warnAboutReadableKeys(settings);
         Transport transport;
         try {
@@ -161,28 +164,53 @@ public final class MailProxy implements AutoCloseable, ProxyView {
     }
 
     /**
-     * Loads every frontend's certificates; used by {@code mailproxy check} too.
-     *
-     * @throws ConfigurationException naming each certificate entry that cannot be used
+     * The TLS of a configuration: each TLS frontend's server side, and each backend's client side
+     * ({@code tls-to-server}), by name.
      */
-    public static Map<String, ServerTls> tlsContexts(ProxySettings settings, SslProvider provider)
-            throws ConfigurationException {
-        Map<String, ServerTls> contexts = new LinkedHashMap<>();
+    public record TlsContexts(Map<String, ServerTls> frontends, Map<String, ClientTls> backends) {
+    }
+
+    /**
+     * Loads every certificate, CA, ticket key and OCSP file of the frontends and backends and builds
+     * their TLS contexts; used by {@code mailproxy check} too.
+     *
+     * @throws ConfigurationException naming each setting or certificate entry that cannot be used
+     */
+    public static TlsContexts tlsContexts(ProxySettings settings, SslProvider provider) throws ConfigurationException {
+        Map<String, ServerTls> frontends = new LinkedHashMap<>();
+        Map<String, ClientTls> backends = new LinkedHashMap<>();
         List<ConfigProblem> problems = new ArrayList<>();
+        if (provider == SslProvider.JDK) {
+            String why = ServerTls.useJdkCurves(settings.frontends().values().stream()
+                    .filter(f -> f.tls().enabled()).map(f -> f.tls().curves()).toList());
+            if (why != null) {
+                problems.add(new ConfigProblem(settings.source().toString(), -1, "mailproxy.frontends.*.tls.curves", why));
+            }
+        }
         for (FrontendSettings f : settings.frontends().values()) {
             if (!f.tls().enabled()) {
                 continue;
             }
             try {
-                contexts.put(f.name(), ServerTls.build(f.tls(), f.protocol(), provider));
-            } catch (ServerTls.CertificateProblem e) {
-                problems.add(e.files().problem(e.getMessage()));
+                frontends.put(f.name(), ServerTls.build(f.name(), f.tls(), f.protocol(), provider));
+            } catch (ServerTls.TlsProblem e) {
+                problems.add(e.problem());
+            }
+        }
+        for (BackendSettings b : settings.backends().values()) {
+            if (!b.tlsToServer().enabled()) {
+                continue;
+            }
+            try {
+                backends.put(b.name(), ClientTls.build(b.tlsToServer(), provider));
+            } catch (ServerTls.TlsProblem e) {
+                problems.add(e.problem());
             }
         }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems);
         }
-        return contexts;
+        return new TlsContexts(frontends, backends);
     }
 
     /** A private key that every user of the machine may read is reported (it still works). */
@@ -203,7 +231,8 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         }
     }
 
-    private synchronized void bind(Map<String, ServerTls> tls) throws ConfigurationException {
+    private synchronized void bind(TlsContexts tls) throws ConfigurationException {
+        toServers = tls.backends();
         tables = tablesFor(settings, Map.of(), new ArrayList<>());
         Map<String, Backend> built = new LinkedHashMap<>();
         for (BackendSettings b : settings.backends().values()) {
@@ -212,7 +241,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         backends = built;
         registerServerIds(settings);
         try {
-            healthChecks = HealthChecks.of(built.values(), this::runCheck);
+            healthChecks = HealthChecks.of(built.values(), this::runCheck, toServers);
         } catch (HealthChecks.UnresolvedCheckTarget e) {
             throw new ConfigurationException(List.of(new ConfigProblem(settings.source().toString(), -1, e.path(),
                     e.getMessage())));
@@ -229,7 +258,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
                 Thread.currentThread().interrupt();
             }
         }
-        connector = new BackendConnector(transport.socketChannel(), WATER_MARK);
+        connector = new BackendConnector(transport.socketChannel(), WATER_MARK, toServers);
         int max = maxConnections(settings);
         autoMaxConnections = settings.maxConnections() == ProxySettings.AUTO_MAX_CONNECTIONS ? max
                 : FileDescriptors.limit() < 0 ? 0 : FileDescriptors.sessionsAllowed(FileDescriptors.limit(),
@@ -238,7 +267,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         List<ConfigProblem> problems = new ArrayList<>();
         Map<String, Listening> listening = new LinkedHashMap<>();
         for (FrontendSettings f : settings.frontends().values()) {
-            Frontend frontend = new Frontend(f, built.get(f.backend()), tls.get(f.name()), connector, active, sessions,
+            Frontend frontend = new Frontend(f, built.get(f.backend()), tls.frontends().get(f.name()), connector, active, sessions,
                     statistics);
             Listening l = new Listening(frontend, gate.frontend(f.maxConnections()), new LinkedHashMap<>());
             listening.put(f.name(), l);
@@ -253,7 +282,7 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         // Checks run on the workers' event loops, next to the sessions, so no thread of their own.
         healthChecks.start(workers);
         certificates = CertificateWatcher.start(this::frontends,
-                f -> ServerTls.build(f.tls(), f.protocol(), tlsProvider), this::installCertificates,
+                f -> ServerTls.build(f.name(), f.tls(), f.protocol(), tlsProvider), this::installCertificates,
                 CertificateWatcher.INTERVAL);
         // after the checks: the runtime API may force a check's state from its first command
         startManagement();
@@ -389,7 +418,16 @@ public final class MailProxy implements AutoCloseable, ProxyView {
         ProxySettings before = settings;
         ConfigDiff diff = ConfigDiff.between(before, next);
         List<String> restart = restartOnly(diff);
-        Map<String, ServerTls> tls = tlsContexts(next, tlsProvider);
+        TlsContexts read = tlsContexts(next, tlsProvider);
+        Map<String, ServerTls> tls = read.frontends();
+        // A backend whose tls-to-server is unchanged keeps its context (and its checks theirs).
+        Map<String, ClientTls> nextToServers = new LinkedHashMap<>();
+        read.backends().forEach((name, fresh) -> {
+            BackendSettings was = before.backends().get(name);
+            boolean same = was != null && was.tlsToServer().equals(next.backends().get(name).tlsToServer())
+                    && toServers.containsKey(name);
+            nextToServers.put(name, same ? toServers.get(name) : fresh);
+        });
         try {
             HealthChecks.verifyTargets(next.backends().values());
         } catch (HealthChecks.UnresolvedCheckTarget e) {
@@ -421,9 +459,11 @@ public final class MailProxy implements AutoCloseable, ProxyView {
             }
         }
         tables = nextTables;
+        toServers = nextToServers;
+        connector.clientTls(nextToServers);
         backends = nextBackends;
         registerServerIds(next);
-        healthChecks.reconfigure(nextBackends.values(), () -> this::runCheck);
+        healthChecks.reconfigure(nextBackends.values(), () -> this::runCheck, nextToServers);
         for (FrontendSettings f : next.frontends().values()) {
             Listening l = nextFrontends.get(f.name());
             Listening old = frontends.get(f.name());

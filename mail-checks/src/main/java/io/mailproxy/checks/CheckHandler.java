@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
@@ -21,6 +22,7 @@ import java.net.SocketException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Drives one check connection: tracks how far it got (connect, TLS, conversation) so that a
@@ -43,12 +45,15 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
     private final Promise<CheckResult> promise;
     private final Ticker ticker;
     private final long startNanos;
+    /** Makes the TLS handler when a STARTTLS conversation upgrades. */
+    private final Function<Channel, SslHandler> tls;
     private Phase phase = Phase.CONNECTING;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
 
-    CheckHandler(CheckSpec spec, EventLoop loop, Promise<CheckResult> promise) {
+    CheckHandler(CheckSpec spec, EventLoop loop, Promise<CheckResult> promise, Function<Channel, SslHandler> tls) {
         this.spec = spec;
+        this.tls = tls;
         this.conversation = Conversation.forSpec(spec);
         this.loop = loop;
         this.promise = promise;
@@ -96,8 +101,9 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        phase = spec.tls() ? Phase.TLS : Phase.TALKING;
-        if (conversation == null && !spec.tls()) {
+        boolean implicit = spec.tls().mode() == CheckTls.Mode.IMPLICIT;
+        phase = implicit ? Phase.TLS : Phase.TALKING;
+        if (conversation == null && !implicit) {
             passAndClose(CheckStatus.L4OK);
         }
         ctx.fireChannelActive();
@@ -109,10 +115,12 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
             if (!handshake.isSuccess()) {
                 fail(CheckStatus.L6RSP, 0, handshake.cause() instanceof ClosedChannelException
                         ? SSL_CLOSED : SSL_HANDSHAKE_FAILURE);
-            } else {
+            } else if (phase == Phase.TLS) {
                 phase = Phase.TALKING;
                 if (conversation == null) {
                     passAndClose(CheckStatus.L6OK);
+                } else if (spec.tls().mode() == CheckTls.Mode.STARTTLS && !promise.isDone()) {
+                    conversation.tlsUp(this);
                 }
             }
         }
@@ -122,7 +130,10 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         try {
-            if (conversation != null && !promise.isDone() && msg instanceof ByteBuf line) {
+            if (phase == Phase.TLS && msg instanceof ByteBuf) {
+                // after the STARTTLS reply only the TLS handshake may come, never a plaintext line
+                fail(CheckStatus.L7RSP, 0, "data after the STARTTLS reply, before TLS");
+            } else if (conversation != null && !promise.isDone() && msg instanceof ByteBuf line) {
                 // ISO-8859-1 maps each byte to one char, so CheckResult can escape any byte faithfully
                 conversation.onLine(line.toString(StandardCharsets.ISO_8859_1), this);
             }
@@ -159,6 +170,17 @@ final class CheckHandler extends ChannelInboundHandlerAdapter implements Convers
     public void send(String line) {
         ctx.writeAndFlush(ByteBufUtil.writeAscii(ctx.alloc(), line + "\r\n"))
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    @Override
+    public void startTls() {
+        MailCheck.Lines lines = ctx.pipeline().get(MailCheck.Lines.class);
+        if (lines != null && lines.hasUnreadBytes()) {
+            fail(CheckStatus.L7RSP, 0, "data after the STARTTLS reply, before TLS");
+            return;
+        }
+        phase = Phase.TLS;
+        ctx.pipeline().addBefore(CheckPipeline.LINES, CheckPipeline.TLS, tls.apply(ctx.channel()));
     }
 
     @Override

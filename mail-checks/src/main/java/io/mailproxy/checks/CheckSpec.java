@@ -12,8 +12,8 @@ import java.util.Objects;
  * @param target             where to connect: the traffic address, or a dedicated check port/address;
  *                           must be resolved (name resolution belongs to configuration, not to the
  *                           event loop)
- * @param tls                implicit TLS from the first byte; any certificate is accepted, since the
- *                           check tests liveness, not identity
+ * @param tls                whether and when TLS starts, and whom it trusts (by default any
+ *                           certificate, since the check tests liveness, not identity)
  * @param sendProxy          the PROXY header sent first, before TLS
  * @param timeout            bounds the whole check: connect, TLS handshake and conversation
  * @param expectCapabilities tokens that must be announced, compared case-insensitively: IMAP
@@ -22,7 +22,7 @@ import java.util.Objects;
  *                           ignored by {@code tcp} checks
  * @param heloName           the name sent in {@code EHLO}/{@code LHLO}
  */
-public record CheckSpec(CheckType type, InetSocketAddress target, boolean tls, CheckProxyHeader sendProxy,
+public record CheckSpec(CheckType type, InetSocketAddress target, CheckTls tls, CheckProxyHeader sendProxy,
                         Duration timeout, List<String> expectCapabilities, String heloName) {
 
     /**
@@ -39,6 +39,7 @@ public record CheckSpec(CheckType type, InetSocketAddress target, boolean tls, C
     public CheckSpec {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(sendProxy, "sendProxy");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(heloName, "heloName");
@@ -47,6 +48,9 @@ public record CheckSpec(CheckType type, InetSocketAddress target, boolean tls, C
         }
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout (" + timeout + ") must be positive");
+        }
+        if (tls.mode() == CheckTls.Mode.STARTTLS && type == CheckType.TCP) {
+            throw new IllegalArgumentException("a tcp check has no conversation to start TLS in: use implicit TLS");
         }
         if (heloName.isEmpty() || !heloName.chars().allMatch(c -> c > 0x20 && c < 0x7F)) {
             throw new IllegalArgumentException("heloName (" + heloName + ") must be one printable ASCII word");
@@ -61,13 +65,18 @@ public record CheckSpec(CheckType type, InetSocketAddress target, boolean tls, C
 
     /** A check with the defaults: no TLS, a v2 LOCAL header, {@link #DEFAULT_TIMEOUT}, nothing required. */
     public static CheckSpec of(CheckType type, InetSocketAddress target) {
-        return new CheckSpec(type, target, false, CheckProxyHeader.LOCAL, DEFAULT_TIMEOUT, List.of(),
+        return new CheckSpec(type, target, CheckTls.NONE, CheckProxyHeader.LOCAL, DEFAULT_TIMEOUT, List.of(),
                 DEFAULT_HELO_NAME);
     }
 
-    /** This spec with implicit TLS on or off. */
+    /** This spec with implicit TLS (any certificate accepted) on or off. */
     public CheckSpec withTls(boolean on) {
-        return new CheckSpec(type, target, on, sendProxy, timeout, expectCapabilities, heloName);
+        return withTls(on ? CheckTls.IMPLICIT : CheckTls.NONE);
+    }
+
+    /** This spec with {@code newTls}. */
+    public CheckSpec withTls(CheckTls newTls) {
+        return new CheckSpec(type, target, newTls, sendProxy, timeout, expectCapabilities, heloName);
     }
 
     /** This spec with another PROXY header choice. */

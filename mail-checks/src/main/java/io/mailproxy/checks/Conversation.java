@@ -21,29 +21,51 @@ abstract class Conversation {
 
         /** The check failed; the connection is closed at once. {@code info} is raw text. */
         void fail(CheckStatus status, int code, String info);
+
+        /**
+         * The server agreed to STARTTLS: the TLS handshake starts now, and {@link #tlsUp} follows
+         * once it is done. Nothing the server sent after its agreement may be read as a reply.
+         */
+        void startTls();
     }
 
     private final List<String> required;
+    /** Whether the conversation upgrades with STARTTLS (STLS) after the greeting. */
+    final boolean startTls;
     /** Announced capabilities, upper-cased: compared case-insensitively (RFC 9051 section 2.1). */
     private final Set<String> announced = new TreeSet<>();
 
-    Conversation(List<String> required) {
+    Conversation(List<String> required, boolean startTls) {
         this.required = required;
+        this.startTls = startTls;
     }
 
     /** Creates the conversation for a spec; {@code null} for {@link CheckType#TCP}. */
     static Conversation forSpec(CheckSpec spec) {
+        boolean startTls = spec.tls().mode() == CheckTls.Mode.STARTTLS;
         return switch (spec.type()) {
             case TCP -> null;
-            case IMAP -> new ImapConversation(spec.expectCapabilities());
-            case POP3 -> new Pop3Conversation(spec.expectCapabilities());
-            case LMTP -> new SmtpConversation("LHLO", spec.heloName(), spec.expectCapabilities());
-            case SMTP -> new SmtpConversation("EHLO", spec.heloName(), spec.expectCapabilities());
+            case IMAP -> new ImapConversation(spec.expectCapabilities(), startTls);
+            case POP3 -> new Pop3Conversation(spec.expectCapabilities(), startTls);
+            case LMTP -> new SmtpConversation("LHLO", spec.heloName(), spec.expectCapabilities(), startTls);
+            case SMTP -> new SmtpConversation("EHLO", spec.heloName(), spec.expectCapabilities(), startTls);
         };
     }
 
     /** Handles one line, without its line ending, one char per byte. */
     abstract void onLine(String line, Reply reply);
+
+    /**
+     * TLS is up after STARTTLS: the conversation goes on as it would have in plaintext. What was
+     * announced before TLS is forgotten (RFC 3207 4.2, RFC 9051 6.2.1: capabilities may change).
+     */
+    void tlsUp(Reply reply) {
+        announced.clear();
+        afterTls(reply);
+    }
+
+    /** Sends the first command after TLS. */
+    abstract void afterTls(Reply reply);
 
     /** What the conversation waits for now, for "connection closed while waiting for ..." reasons. */
     abstract String awaiting();

@@ -73,7 +73,7 @@ public final class MailCheck implements Checker {
 
     private void start(EventLoop loop, CheckSpec spec, Promise<CheckResult> promise) {
         try {
-            CheckHandler handler = new CheckHandler(spec, loop, promise);
+            CheckHandler handler = new CheckHandler(spec, loop, promise, ch -> tlsHandler(ch, spec));
             Bootstrap bootstrap = new Bootstrap()
                     .group(loop)
                     .channelFactory(channelFactory)
@@ -97,15 +97,43 @@ public final class MailCheck implements Checker {
     private void initPipeline(Channel ch, CheckSpec spec, CheckHandler handler) {
         ChannelPipeline pipeline = ch.pipeline();
         ProxyHeaders.install(pipeline, spec.sendProxy());
-        if (spec.tls()) {
-            SslHandler tls = clientTls.newHandler(ch.alloc(), spec.target().getHostString(), spec.target().getPort());
-            // the check's own timer bounds the handshake and reports it as L6TOUT
-            tls.setHandshakeTimeoutMillis(0);
-            pipeline.addLast(CheckPipeline.TLS, tls);
+        if (spec.tls().mode() == CheckTls.Mode.IMPLICIT) {
+            pipeline.addLast(CheckPipeline.TLS, tlsHandler(ch, spec));
         }
         if (spec.type() != CheckType.TCP) {
-            pipeline.addLast(CheckPipeline.LINES, new LineBasedFrameDecoder(MAX_LINE_LENGTH, true, true));
+            pipeline.addLast(CheckPipeline.LINES, new Lines(MAX_LINE_LENGTH));
         }
         pipeline.addLast(CheckPipeline.CHECK, handler);
+    }
+
+    /** The TLS client side of one check: the spec's context (and SNI), or this checker's trust-all one. */
+    private SslHandler tlsHandler(Channel ch, CheckSpec spec) {
+        CheckTls tls = spec.tls();
+        SslHandler handler;
+        if (tls.context() == null) {
+            handler = clientTls.newHandler(ch.alloc(), spec.target().getHostString(), spec.target().getPort());
+        } else if (tls.serverName() != null) {
+            handler = tls.context().newHandler(ch.alloc(), tls.serverName(), spec.target().getPort());
+        } else {
+            handler = tls.context().newHandler(ch.alloc());
+        }
+        // the check's own timer bounds the handshake and reports it as L6TOUT
+        handler.setHandshakeTimeoutMillis(0);
+        return handler;
+    }
+
+    /**
+     * Reply lines; tells whether bytes wait behind the last line, which after a STARTTLS reply
+     * would be plaintext pretending to come through TLS (the CVE-2011-0411 class, seen from the
+     * client's side) and fail the check.
+     */
+    static final class Lines extends LineBasedFrameDecoder {
+        Lines(int maxLength) {
+            super(maxLength, true, true);
+        }
+
+        boolean hasUnreadBytes() {
+            return actualReadableBytes() > 0;
+        }
     }
 }

@@ -4,39 +4,52 @@ import java.util.List;
 
 /**
  * POP3 (RFC 1939, RFC 2449): greeting {@code +OK}, {@code CAPA} answered by {@code +OK} and a
- * capability list ending with a lone {@code .}, then {@code QUIT}.
+ * capability list ending with a lone {@code .}, then {@code QUIT}. With STARTTLS, {@code STLS}
+ * answered {@code +OK} comes first (RFC 2595), then TLS, then the rest.
  */
 final class Pop3Conversation extends Conversation {
 
-    private enum Step { GREETING, CAPA_STATUS, CAPA_LIST }
+    private enum Step { GREETING, STLS_STATUS, TLS, CAPA_STATUS, CAPA_LIST }
 
     private Step step = Step.GREETING;
 
-    Pop3Conversation(List<String> required) {
-        super(required);
+    Pop3Conversation(List<String> required, boolean startTls) {
+        super(required, startTls);
     }
 
     @Override
     void onLine(String line, Reply reply) {
         switch (step) {
-            case GREETING, CAPA_STATUS -> onStatus(line, reply);
+            case GREETING, STLS_STATUS, CAPA_STATUS -> onStatus(line, reply);
+            case TLS -> reply.fail(CheckStatus.L7RSP, 0, line);
             case CAPA_LIST -> onCapability(line, reply);
         }
     }
 
     private void onStatus(String line, Reply reply) {
         if (startsWithWord(line, "+OK")) {
-            if (step == Step.GREETING) {
-                step = Step.CAPA_STATUS;
-                reply.send("CAPA");
-            } else {
-                step = Step.CAPA_LIST;
+            switch (step) {
+                case GREETING -> {
+                    step = startTls ? Step.STLS_STATUS : Step.CAPA_STATUS;
+                    reply.send(startTls ? "STLS" : "CAPA");
+                }
+                case STLS_STATUS -> {
+                    step = Step.TLS;
+                    reply.startTls();
+                }
+                default -> step = Step.CAPA_LIST;
             }
         } else if (startsWithWord(line, "-ERR")) {
             reply.fail(CheckStatus.L7STS, 0, line);
         } else {
             reply.fail(CheckStatus.L7RSP, 0, line);
         }
+    }
+
+    @Override
+    void afterTls(Reply reply) {
+        step = Step.CAPA_STATUS;
+        reply.send("CAPA");
     }
 
     private void onCapability(String line, Reply reply) {
@@ -54,6 +67,7 @@ final class Pop3Conversation extends Conversation {
     String awaiting() {
         return switch (step) {
             case GREETING -> "the greeting";
+            case STLS_STATUS, TLS -> "the STLS reply";
             case CAPA_STATUS, CAPA_LIST -> "the CAPA reply";
         };
     }

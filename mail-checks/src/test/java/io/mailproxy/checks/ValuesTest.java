@@ -56,7 +56,7 @@ class ValuesTest {
     void specDefaults() {
         CheckSpec spec = CheckSpec.of(CheckType.IMAP, TARGET);
         assertEquals(CheckProxyHeader.LOCAL, spec.sendProxy());
-        assertFalse(spec.tls());
+        assertEquals(CheckTls.NONE, spec.tls());
         assertEquals(Duration.ofSeconds(2), spec.timeout());
         assertEquals("localhost", spec.heloName());
         assertEquals(List.of(), spec.expectCapabilities());

@@ -3,6 +3,7 @@ package io.mailproxy.backend;
 import io.mailproxy.log.Reasons;
 import io.mailproxy.log.Termination;
 import io.mailproxy.stick.StickTable;
+import io.mailproxy.tls.ClientTls;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -13,6 +14,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -33,6 +36,8 @@ import java.util.logging.Logger;
  * {@code timeout.server-greeting} (IMAP, POP3 and LMTP servers speak first: a server that accepts
  * and says nothing is as good as one that refuses). A failed attempt gives its slot back, is told
  * to the server's health ({@code observe layer4}), and is retried up to {@code retries} times.
+ * With {@code tls-to-server}, the TLS handshake comes between the PROXY header (sent in plaintext,
+ * as HAProxy does) and the greeting; a failed handshake is a failed attempt like a refused connect.
  *
  * <p>{@link #result()} completes once: with the {@link ServerConnection}, or with a
  * {@link ConnectFailure} naming the termination to log. {@link #cancel()} (the client left) gives
@@ -63,7 +68,7 @@ public final class Dispatch {
         TURNAROUND,
         /** The TCP connection is being established. */
         CONNECTING,
-        /** Connected, the PROXY header sent, waiting for the server's first bytes. */
+        /** Connected, the PROXY header sent (the TLS handshake under way), waiting for the server's first bytes. */
         GREETING,
         /** The result is in (or it was cancelled). */
         DONE
@@ -310,20 +315,32 @@ public final class Dispatch {
         if (h != null) {
             attempt.writeAndFlush(h, attempt.voidPromise());
         }
+        ClientTls tls = connector.clientTls(backend);
+        if (tls != null) {
+            // after the header, which has left in plaintext: from here on the channel speaks TLS
+            SslHandler handler = tls.newHandler(attempt.alloc(), ((InetSocketAddress) attempt.remoteAddress()).getPort());
+            handler.setHandshakeTimeoutMillis(backend.settings().connectTimeout().toMillis());
+            attempt.pipeline().addFirst(SERVER_TLS, handler);
+        }
         Duration greeting = backend.settings().greetingTimeout();
-        if (greeting == null) {
+        if (greeting == null && tls == null) {
             succeed(null);
             return;
         }
         stage = Stage.GREETING;
-        timer = loop.schedule(() -> {
-            timer = null;
-            if (stage == Stage.GREETING) {
-                attemptFailed("no greeting within " + greeting.toMillis() + "ms", Termination.GREETING_TIMEOUT);
-            }
-        }, greeting.toMillis(), TimeUnit.MILLISECONDS);
+        if (greeting != null) {
+            timer = loop.schedule(() -> {
+                timer = null;
+                if (stage == Stage.GREETING) {
+                    attemptFailed("no greeting within " + greeting.toMillis() + "ms", Termination.GREETING_TIMEOUT);
+                }
+            }, greeting.toMillis(), TimeUnit.MILLISECONDS);
+        }
         attempt.read();
     }
+
+    /** The name of the TLS handler on a server channel of a backend with {@code tls-to-server}. */
+    public static final String SERVER_TLS = "server-tls";
 
     private void succeed(ByteBuf greeting) {
         cancelTimer();
@@ -440,6 +457,13 @@ public final class Dispatch {
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent && ctx.channel() == attempt && stage == Stage.GREETING) {
                 attemptFailed("closed the connection before its greeting", Termination.NO_SERVER);
+            } else if (evt instanceof SslHandshakeCompletionEvent done && ctx.channel() == attempt
+                    && stage == Stage.GREETING) {
+                if (!done.isSuccess()) {
+                    attemptFailed("TLS handshake failed: " + Reasons.of(done.cause()), Termination.NO_SERVER);
+                } else if (backend.settings().greetingTimeout() == null) {
+                    succeed(null);
+                }
             }
             ReferenceCountUtil.release(evt);
         }
@@ -454,7 +478,9 @@ public final class Dispatch {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (ctx.channel() == attempt && stage == Stage.GREETING) {
-                attemptFailed(Reasons.of(cause), Termination.NO_SERVER);
+                SslHandler tls = ctx.pipeline().get(SslHandler.class);
+                boolean inHandshake = tls != null && !tls.handshakeFuture().isSuccess();
+                attemptFailed((inHandshake ? "TLS handshake failed: " : "") + Reasons.of(cause), Termination.NO_SERVER);
             } else {
                 ctx.close();
             }

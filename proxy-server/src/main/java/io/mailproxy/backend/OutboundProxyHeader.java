@@ -6,6 +6,7 @@ import io.mailproxy.proxyprotocol.ProxyHeader;
 import io.mailproxy.proxyprotocol.ProxyHeaderEncoder;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.proxyprotocol.Tlv;
+import io.mailproxy.tls.DnsNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslHandler;
@@ -37,9 +38,6 @@ public final class OutboundProxyHeader {
 
     /** The spec's "verify" for a client that presented no verified certificate: any non-zero value. */
     private static final long NOT_VERIFIED = 1;
-    /** RFC 1035 2.3.4: a name is at most 255 octets, a label at most 63. */
-    private static final int MAX_NAME_LENGTH = 255;
-    private static final int MAX_LABEL_LENGTH = 63;
 
     private OutboundProxyHeader() {
     }
@@ -96,32 +94,9 @@ public final class OutboundProxyHeader {
         return ProxyHeaderEncoder.encodeV2(header, alloc, options.contains(ProxyV2Option.CRC32C));
     }
 
-    /**
-     * Whether {@code name} is a DNS name: dot-separated labels of 1 to 63 letters, digits and
-     * hyphens, at most 255 characters in all. An SNI name is any byte string to the TLS layer;
-     * Dovecot 2.4 refuses an AUTHORITY outside its host-name characters with the whole connection.
-     */
+    /** Whether {@code name} may go on as AUTHORITY: a DNS name ({@link DnsNames#isDnsName}). */
     static boolean isDnsName(String name) {
-        if (name == null || name.isEmpty() || name.length() > MAX_NAME_LENGTH) {
-            return false;
-        }
-        int label = 0;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            if (c == '.') {
-                if (label == 0) {
-                    return false;
-                }
-                label = 0;
-            } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
-                if (++label > MAX_LABEL_LENGTH) {
-                    return false;
-                }
-            } else {
-                return false;
-            }
-        }
-        return label > 0;
+        return DnsNames.isDnsName(name);
     }
 
     private static SslTlv ssl(SSLSession session, boolean withCommonName, boolean withSignature, boolean withKey) {

@@ -21,13 +21,15 @@ import java.util.TreeSet;
  * @param queueTimeout   the longest a session waits in the queue for a free connection slot
  * @param greetingTimeout how long a connected server may take to send its first bytes, or null: not awaited
  * @param serverFinTimeout after the client half-closed, or while closing, how long the server may stay silent
+ * @param tlsToServer    TLS from mailproxy to the servers (after the PROXY header), which the checks speak too
  */
 public record BackendSettings(String name, Balance balance, HashType hashType, SendProxy sendProxy, int retries,
                               Duration connectTimeout, List<ServerSettings> servers,
                               boolean allBackups, OnMarkedDown onMarkedDown, HealthCheckSettings healthCheck,
                               Set<ProxyV2Option> proxyV2Options,
                               StickTableSettings stickTable, boolean redispatch,
-                              Duration queueTimeout, Duration greetingTimeout, Duration serverFinTimeout) {
+                              Duration queueTimeout, Duration greetingTimeout, Duration serverFinTimeout,
+                              BackendTlsSettings tlsToServer) {
     public BackendSettings {
         servers = List.copyOf(servers);
         proxyV2Options = Set.copyOf(proxyV2Options);
@@ -36,6 +38,7 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
         Objects.requireNonNull(healthCheck, "healthCheck");
         Objects.requireNonNull(queueTimeout, "queueTimeout");
         Objects.requireNonNull(serverFinTimeout, "serverFinTimeout");
+        Objects.requireNonNull(tlsToServer, "tlsToServer");
         if (servers.isEmpty()) {
             throw new IllegalArgumentException("a backend needs at least one server");
         }
@@ -63,6 +66,12 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
         boolean allBackups = r.bool("all-backups");
         OnMarkedDown onMarkedDown = r.enumValue("on-marked-down", OnMarkedDown.class);
         HealthCheckSettings healthCheck = r.object("health-check", HealthCheckSettings::read);
+        BackendTlsSettings tlsToServer = r.object("tls-to-server", BackendTlsSettings::read);
+        if (tlsToServer != null && healthCheck != null && tlsToServer.enabled()
+                && healthCheck.tls() == io.mailproxy.checks.CheckTls.Mode.STARTTLS) {
+            r.problem("health-check.tls", "the servers speak TLS from the first byte (tls-to-server.enabled): "
+                    + "their checks do too; leave health-check.tls unset or set it to implicit");
+        }
         StickTableSettings stickTable = stickTable(r, sharedTables, tableNames);
         Set<String> serverNames = new HashSet<>();
         List<ServerSettings> servers = r.list("servers", s -> {
@@ -83,7 +92,7 @@ public record BackendSettings(String name, Balance balance, HashType hashType, S
         // HAProxy: without `timeout queue` the connect timeout bounds the wait in the queue too.
         return new BackendSettings(r.name(), balance, hashType, sendProxy, retries, connect, servers, allBackups,
                 onMarkedDown, healthCheck, proxyV2Options, stickTable, redispatch, queue == null ? connect : queue,
-                greeting, serverFin);
+                greeting, serverFin, tlsToServer);
     }
 
     /** {@code stick-table}: null, the name of a shared table, or a table of this backend's own. */

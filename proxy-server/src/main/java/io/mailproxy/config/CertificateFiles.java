@@ -5,15 +5,16 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * A certificate chain and its private key as PEM files.
+ * A certificate chain and its private key as PEM files, and the OCSP response stapled with it.
  *
  * <p>Equal when the files are: where the entry was written is not part of it, so a reload of a
  * file that only moved lines compares equal to what runs.
  *
+ * @param ocsp a DER OCSP response for the certificate, re-read when it changes, or null: no stapling
  * @param path the configuration path of this entry, for error messages
  * @param origin where the entry was written
  */
-public record CertificateFiles(Path cert, Path key, String path, ConfigOrigin origin) {
+public record CertificateFiles(Path cert, Path key, Path ocsp, String path, ConfigOrigin origin) {
     public CertificateFiles {
         Objects.requireNonNull(cert, "cert");
         Objects.requireNonNull(key, "key");
@@ -21,7 +22,8 @@ public record CertificateFiles(Path cert, Path key, String path, ConfigOrigin or
 
     /** One element of a frontend's {@code tls.certificates}, over {@code mailproxy.defaults.certificate}. */
     static CertificateFiles read(ConfigReader r) {
-        return new CertificateFiles(file(r, "cert"), file(r, "key"), r.path(), r.origin());
+        Path ocsp = r.optionalParsed("ocsp", s -> Path.of(ConfigReader.nonEmpty(s, "must not be empty")));
+        return new CertificateFiles(file(r, "cert"), file(r, "key"), ocsp, r.path(), r.origin());
     }
 
     private static Path file(ConfigReader r, String key) {
@@ -35,11 +37,12 @@ public record CertificateFiles(Path cert, Path key, String path, ConfigOrigin or
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof CertificateFiles c && cert.equals(c.cert) && key.equals(c.key);
+        return o instanceof CertificateFiles c && cert.equals(c.cert) && key.equals(c.key)
+                && Objects.equals(ocsp, c.ocsp);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(cert, key);
+        return Objects.hash(cert, key, ocsp);
     }
 }

@@ -26,7 +26,8 @@ public final class ConfigDiff {
 
     /** Records that are a section of the record holding them: their keys are listed, not their name alone. */
     private static final Set<Class<?>> SECTIONS = Set.of(TlsSettings.class, AcceptProxySettings.class,
-            HealthCheckSettings.class, LogSettings.class, StatsSettings.class, AdminSocketSettings.class);
+            HealthCheckSettings.class, LogSettings.class, StatsSettings.class, AdminSocketSettings.class,
+            StartTlsSettings.class, BackendTlsSettings.class);
 
     private final List<String> changes;
 

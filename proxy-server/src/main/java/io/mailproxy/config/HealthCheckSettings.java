@@ -2,6 +2,7 @@ package io.mailproxy.config;
 
 import io.mailproxy.checks.CheckProxyHeader;
 import io.mailproxy.checks.CheckSchedule;
+import io.mailproxy.checks.CheckTls;
 import io.mailproxy.checks.CheckType;
 import java.time.Duration;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.Objects;
  * @param fall               consecutive failures that take an UP server DOWN
  * @param timeout            bounds one check: connect, TLS and conversation
  * @param sendProxy          the PROXY header the check sends first
- * @param tls                implicit TLS from the first byte
+ * @param tls                none, implicit TLS from the first byte, or STARTTLS after the greeting
  * @param startUp            the state before the first result: UP (HAProxy's) or DOWN
  * @param port               the port to check instead of each server's own, or null
  * @param address            the host to check instead of each server's own, or null
@@ -29,7 +30,7 @@ import java.util.Objects;
  * @param errorLimit         consecutive observed failures that count as one failed check
  */
 public record HealthCheckSettings(Type type, Duration interval, Duration fastInterval, Duration downInterval,
-                                  int rise, int fall, Duration timeout, CheckProxyHeader sendProxy, boolean tls,
+                                  int rise, int fall, Duration timeout, CheckProxyHeader sendProxy, CheckTls.Mode tls,
                                   boolean startUp, Integer port, String address, List<String> expectCapabilities,
                                   String heloName, boolean observe, int errorLimit) {
 
@@ -58,6 +59,10 @@ public record HealthCheckSettings(Type type, Duration interval, Duration fastInt
     public HealthCheckSettings {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(sendProxy, "sendProxy");
+        Objects.requireNonNull(tls, "tls");
+        if (tls == CheckTls.Mode.STARTTLS && type == Type.TCP) {
+            throw new IllegalArgumentException("tls = starttls needs a check that speaks a mail protocol (imap, pop3, lmtp, smtp)");
+        }
         Objects.requireNonNull(heloName, "heloName");
         expectCapabilities = List.copyOf(expectCapabilities);
         if (port != null && (port < 1 || port > 65535)) {
@@ -84,7 +89,10 @@ public record HealthCheckSettings(Type type, Duration interval, Duration fastInt
         int fall = r.intIn("fall", 1, 100);
         Duration timeout = r.duration("timeout");
         CheckProxyHeader sendProxy = r.enumValue("send-proxy", CheckProxyHeader.class);
-        boolean tls = r.bool("tls");
+        CheckTls.Mode tls = r.parsed("tls", HealthCheckSettings::tlsMode);
+        if (tls == CheckTls.Mode.STARTTLS && type == Type.TCP) {
+            r.problem("tls", "a tcp check has no conversation to start TLS in: use implicit");
+        }
         boolean startUp = r.enumValue("start", InitialState.class) == InitialState.UP;
         Integer port = r.optionalIntIn("port", 1, 65535);
         String address = r.optionalParsed("address", HealthCheckSettings::host);
@@ -96,6 +104,16 @@ public record HealthCheckSettings(Type type, Duration interval, Duration fastInt
         int errorLimit = r.intIn("error-limit", 1, 1000);
         return new HealthCheckSettings(type, interval, fastInterval, downInterval, rise, fall, timeout, sendProxy, tls,
                 startUp, port, address, capabilities, heloName, observe, errorLimit);
+    }
+
+    /** {@code none}, {@code implicit} or {@code starttls}; {@code true} and {@code false}, the key's first spellings, still mean implicit and none. */
+    private static CheckTls.Mode tlsMode(String text) {
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "none", "false" -> CheckTls.Mode.NONE;
+            case "implicit", "true" -> CheckTls.Mode.IMPLICIT;
+            case "starttls" -> CheckTls.Mode.STARTTLS;
+            default -> throw new IllegalArgumentException("\"" + text + "\" is not one of none | implicit | starttls");
+        };
     }
 
     /** {@code health-check.start}. */

@@ -13,11 +13,15 @@ import io.mailproxy.session.Session;
 import io.mailproxy.session.SessionContext;
 import io.mailproxy.session.Sessions;
 import io.mailproxy.session.StartHandler;
+import io.mailproxy.starttls.PreTlsHandler;
 import io.mailproxy.stats.Statistics;
 import io.mailproxy.tls.ServerTls;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,8 +32,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Frontend extends ChannelInitializer<Channel> {
 
-    /** What a new connection is made with; replaced whole, read once per connection. */
-    private record Live(FrontendSettings settings, ServerTls tls, SessionContext context) {
+    /**
+     * What a new connection is made with; replaced whole, read once per connection.
+     *
+     * @param hostName the name a STARTTLS LMTP frontend greets with, else null
+     */
+    private record Live(FrontendSettings settings, ServerTls tls, SessionContext context, String hostName) {
     }
 
     private final AtomicInteger frontendActive = new AtomicInteger();
@@ -38,7 +46,23 @@ public final class Frontend extends ChannelInitializer<Channel> {
     public Frontend(FrontendSettings settings, Backend backend, ServerTls tls, BackendConnector connector,
                     AtomicInteger processActive, Sessions registry, Statistics statistics) {
         this.live = new Live(settings, tls, new SessionContext(settings, backend, connector, processActive,
-                frontendActive, sourceLimiter(settings), rateLimiter(settings), registry, statistics));
+                frontendActive, sourceLimiter(settings), rateLimiter(settings), registry, statistics), hostName(settings));
+    }
+
+    /** {@code tls.starttls.host-name}, or this machine's name (looked up once, at start and reload); null without STARTTLS. */
+    private static String hostName(FrontendSettings settings) {
+        if (!settings.tls().mode().startTls()) {
+            return null;
+        }
+        String configured = settings.tls().startTls().hostName();
+        if (configured != null) {
+            return configured;
+        }
+        try {
+            return InetAddress.getLocalHost().getCanonicalHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     private static SourceLimiter sourceLimiter(FrontendSettings settings) {
@@ -62,13 +86,13 @@ public final class Frontend extends ChannelInitializer<Channel> {
         RateLimiter rates = java.util.Objects.equals(now.settings().rateLimitPerSource(), next.rateLimitPerSource())
                 ? c.rates() : rateLimiter(next);
         live = new Live(next, tls, new SessionContext(next, backend, c.connector(), c.processActive(), frontendActive,
-                sources, rates, c.registry(), c.statistics()));
+                sources, rates, c.registry(), c.statistics()), hostName(next));
     }
 
     /** New certificates (their files changed): handshakes from now on present them. */
     public void certificates(ServerTls tls) {
         Live now = live;
-        live = new Live(now.settings(), tls, now.context());
+        live = new Live(now.settings(), tls, now.context(), now.hostName());
     }
 
     /** The certificates new handshakes present, or null without TLS. */
@@ -109,26 +133,41 @@ public final class Frontend extends ChannelInitializer<Channel> {
             p.addLast(PipelineNames.PROXY_TRUST, new TrustedPeerFilter(acceptProxy, session));
             p.addLast(PipelineNames.PROXY_DECODER, new ProxyProtocolDecoder(acceptProxy.maxHeaderSize()));
             p.addLast(PipelineNames.PROXY_ACCEPT, new AcceptProxyHandler(session,
-                    (pipeline, s, addresses) -> headerAccepted(pipeline, s, addresses, now.tls())));
+                    (pipeline, s, addresses) -> headerAccepted(pipeline, s, addresses, now)));
             session.expectHeader(acceptProxy.timeout());
             return;
         }
-        addSessionHandlers(p, session, null, now.tls());
+        addSessionHandlers(p, session, null, now);
     }
 
     /** The PROXY header is in: the session's own handlers follow, unless a per-source limit refuses it. */
-    private static void headerAccepted(ChannelPipeline p, Session session, InboundAddresses addresses, ServerTls tls) {
+    private static void headerAccepted(ChannelPipeline p, Session session, InboundAddresses addresses, Live now) {
         session.headerReceived(addresses);
         if (session.admitSource()) {
-            addSessionHandlers(p, session, addresses, tls);
+            addSessionHandlers(p, session, addresses, now);
         }
     }
 
-    /** TLS and the session's start, at the end of {@code p}. */
-    private static void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound, ServerTls tls) {
-        if (tls != null) {
+    /** TLS (or the dialogue before STARTTLS) and the session's start, at the end of {@code p}. */
+    private static void addSessionHandlers(ChannelPipeline p, Session session, InboundAddresses inbound, Live now) {
+        StartHandler start = new StartHandler(session, inbound);
+        FrontendSettings settings = now.settings();
+        ServerTls tls = now.tls();
+        if (settings.tls().implicit()) {
+            p.addLast(PipelineNames.TLS_GUARD, tls.newGuard());
             p.addLast(PipelineNames.TLS, tls.newHandler());
+        } else if (settings.tls().mode().startTls()) {
+            p.addLast(PipelineNames.PRE_TLS, new PreTlsHandler(settings.protocol(),
+                    settings.tls().mode() == io.mailproxy.config.TlsMode.STARTTLS_OPTIONAL, now.hostName(), start,
+                    preTls -> installTls(preTls, tls)));
         }
-        p.addLast(PipelineNames.START, new StartHandler(session, inbound));
+        p.addLast(PipelineNames.START, start);
+    }
+
+    /** After STARTTLS: the guard and the certificate selector go in front of the dialogue's handler. */
+    private static void installTls(ChannelHandlerContext preTls, ServerTls tls) {
+        ChannelPipeline p = preTls.pipeline();
+        p.addBefore(preTls.name(), PipelineNames.TLS_GUARD, tls.newGuard());
+        p.addBefore(preTls.name(), PipelineNames.TLS, tls.newHandler());
     }
 }

@@ -9,9 +9,11 @@ import io.mailproxy.checks.ServerCounts;
 import io.mailproxy.checks.ServerHealth;
 import io.mailproxy.checks.TransitionListener;
 import io.mailproxy.config.HealthCheckSettings;
+import io.mailproxy.tls.ClientTls;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import io.mailproxy.checks.CheckSchedule;
+import io.mailproxy.checks.CheckTls;
 import io.mailproxy.config.BackendSettings;
 import io.mailproxy.config.ServerSettings;
 import java.util.ArrayList;
@@ -49,17 +51,43 @@ public final class HealthChecks implements AutoCloseable {
      * @throws UnresolvedCheckTarget when a check address cannot be resolved
      */
     public static HealthChecks of(Collection<Backend> backends, Checker checker) {
+        return of(backends, checker, Map.of());
+    }
+
+    /**
+     * As {@link #of(Collection, Checker)}; the checks of a backend in {@code tlsToServers} (its
+     * {@code tls-to-server} is enabled) speak implicit TLS and trust what its sessions trust.
+     */
+    public static HealthChecks of(Collection<Backend> backends, Checker checker, Map<String, ClientTls> tlsToServers) {
         Map<Server, Checked> checks = new LinkedHashMap<>();
         for (Backend backend : backends) {
             HealthCheckSettings hc = backend.settings().healthCheck();
             if (!hc.enabled()) {
                 continue;
             }
+            CheckTls tls = checkTls(hc, tlsToServers.get(backend.name()));
             for (Server server : backend.servers()) {
-                checks.put(server, check(backend, server, hc, checker, hc.schedule()));
+                checks.put(server, check(backend, server, hc, checker, hc.schedule(), spec(backend, server, hc, tls)));
             }
         }
         return new HealthChecks(checks);
+    }
+
+    /** The check's TLS: what {@code health-check.tls} says, or the sessions' TLS when the servers speak it. */
+    static CheckTls checkTls(HealthCheckSettings hc, ClientTls toServers) {
+        if (toServers != null) {
+            return CheckTls.IMPLICIT.trusting(toServers.context(), toServers.sni());
+        }
+        return switch (hc.tls()) {
+            case NONE -> CheckTls.NONE;
+            case IMPLICIT -> CheckTls.IMPLICIT;
+            case STARTTLS -> CheckTls.STARTTLS;
+        };
+    }
+
+    private static CheckSpec spec(Backend backend, Server server, HealthCheckSettings hc, CheckTls tls) {
+        return new CheckSpec(hc.type().checkType(), target(backend, server, hc), tls, hc.sendProxy(), hc.timeout(),
+                hc.expectCapabilities(), hc.heloName());
     }
 
     /**
@@ -79,9 +107,7 @@ public final class HealthChecks implements AutoCloseable {
     }
 
     private static Checked check(Backend backend, Server server, HealthCheckSettings hc, Checker checker,
-                                 CheckSchedule schedule) {
-        CheckSpec spec = new CheckSpec(hc.type().checkType(), target(backend, server, hc), hc.tls(),
-                hc.sendProxy(), hc.timeout(), hc.expectCapabilities(), hc.heloName());
+                                 CheckSchedule schedule, CheckSpec spec) {
         ServerHealth health = new ServerHealth(backend.name(), server.name(), spec, schedule, checker,
                 new Listener(backend));
         server.observeWith(hc.observe() ? new Server.TrafficObserver() {
@@ -105,9 +131,10 @@ public final class HealthChecks implements AutoCloseable {
      * removed server's check stops; a server whose backend no longer checks is UP from now on.
      * Started checks start at once. Called by the reload's one thread.
      *
-     * @param checker runs the checks (asked for only when some backend has checks)
+     * @param checker      runs the checks (asked for only when some backend has checks)
+     * @param tlsToServers the TLS of each backend whose servers speak it, which its checks speak too
      */
-    public void reconfigure(Collection<Backend> backends, Supplier<Checker> checker) {
+    public void reconfigure(Collection<Backend> backends, Supplier<Checker> checker, Map<String, ClientTls> tlsToServers) {
         Map<Server, Checked> before = checks;
         Map<Server, Checked> after = new LinkedHashMap<>();
         List<Checked> started = new ArrayList<>();
@@ -122,8 +149,8 @@ public final class HealthChecks implements AutoCloseable {
                     }
                     continue;
                 }
-                InetSocketAddress target = target(backend, server, hc);
-                if (old != null && old.settings().equals(hc) && old.spec().target().equals(target)) {
+                CheckSpec spec = spec(backend, server, hc, checkTls(hc, tlsToServers.get(backend.name())));
+                if (old != null && old.settings().equals(hc) && old.spec().equals(spec)) {
                     after.put(server, old);
                     continue;
                 }
@@ -133,7 +160,7 @@ public final class HealthChecks implements AutoCloseable {
                     schedule = new CheckSchedule(schedule.interval(), schedule.fastInterval(), schedule.downInterval(),
                             schedule.rise(), schedule.fall(), server.isUp(), schedule.spreadPercent());
                 }
-                Checked fresh = check(backend, server, hc, checker.get(), schedule);
+                Checked fresh = check(backend, server, hc, checker.get(), schedule, spec);
                 after.put(server, fresh);
                 started.add(fresh);
             }

@@ -57,7 +57,8 @@ public record SessionLog(InetSocketAddress client, long acceptedAtMillis, String
                 .append(bytesFromClient).append(' ')
                 .append(termination.reason());
         if (detail != null && !detail.isEmpty()) {
-            b.append(": ").append(detail);
+            // a detail may quote an engine's or a peer's words: it must not end the line
+            b.append(": ").append(LogText.oneLine(detail));
         }
         return b.toString();
     }

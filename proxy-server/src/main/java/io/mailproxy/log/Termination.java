@@ -44,8 +44,22 @@ public enum Termination {
     GREETING_TIMEOUT("sC", "greeting-timeout"),
     /** The client's TLS handshake failed or the client closed during it; no server was contacted. */
     TLS_HANDSHAKE_FAILED("CR", "tls-handshake"),
-    /** No complete TLS handshake within {@code tls.handshake-timeout} of the accept. */
+    /** No complete TLS handshake within {@code tls.handshake-timeout} of the accept (of the STARTTLS command). */
     TLS_TIMEOUT("cR", "tls-timeout"),
+    /** A TLS client started a renegotiation (a second handshake), which mailproxy refuses on every engine. */
+    TLS_RENEGOTIATION("C?", "tls-renegotiation"),
+    /**
+     * A STARTTLS frontend: the client did not send STARTTLS (nor, with {@code starttls-optional}, a
+     * command for a server) within {@code tls.starttls.timeout} of the accept.
+     */
+    STARTTLS_TIMEOUT("cR", "starttls-timeout"),
+    /**
+     * A STARTTLS frontend: the client broke a bound of the plaintext dialogue (a command line too
+     * long, too many commands or refused commands) and read the protocol's goodbye.
+     */
+    STARTTLS_VIOLATION("PR", "starttls-violation"),
+    /** A STARTTLS frontend: the client closed before STARTTLS without saying goodbye (LOGOUT, QUIT). */
+    CLIENT_GONE_BEFORE_TLS("CR", "client-gone-before-tls"),
     /**
      * The server's health check marked it DOWN and the backend's {@code on-marked-down} is
      * {@code shutdown-sessions}: HAProxy's 'D' ("killed because the server was detected as down").

@@ -19,6 +19,8 @@ import io.mailproxy.relay.Side;
 import io.mailproxy.stats.ProxyCounters;
 import io.mailproxy.stats.Stat;
 import io.mailproxy.stats.Statistics;
+import io.mailproxy.starttls.GreetingFilter;
+import io.mailproxy.tls.RenegotiationGuard;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -32,6 +34,10 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -42,13 +48,14 @@ import java.util.function.Supplier;
  * no field needs to be volatile).
  *
  * <pre>
- * ACCEPTED -> HEADER (accept-proxy) -> TLS -> CONNECTING (queue, connect, greeting) -> RELAYING
- *                                                                                 \-> CLOSING -> ENDED
+ * ACCEPTED -> HEADER (accept-proxy) -> [PRE_TLS (STARTTLS)] -> TLS -> CONNECTING (queue, connect, greeting) -> RELAYING
+ *                                      (starttls-optional, plaintext) \------------^                 \-> CLOSING -> ENDED
  * </pre>
  *
- * <p>Every phase has a bound: the PROXY header's timeout, the TLS handshake counted from the
- * accept, the dispatch's queue, connect and greeting timeouts, the idle and send-stall timers while
- * relaying, and the fin timeouts while closing. Whatever ends the session, in whatever order events
+ * <p>Every phase has a bound: the PROXY header's timeout, the plaintext dialogue of a STARTTLS
+ * frontend ({@code tls.starttls.timeout} from the accept), the TLS handshake counted from the
+ * accept (from the STARTTLS command), the dispatch's queue, connect and greeting timeouts, the
+ * idle and send-stall timers while relaying, and the fin timeouts while closing. Whatever ends the session, in whatever order events
  * arrive, goes through {@link #finish}: the first reason is the one logged, the channels are closed
  * (flushing what is left, within the fin timeouts, or at once for a stall or a timeout), and once
  * both are closed the session is {@code ENDED}: its line is logged and every counter, slot and
@@ -58,7 +65,19 @@ public final class Session implements RelaySession, Server.Attached {
 
     /** Where a session is in its life. */
     public enum Phase {
-        ACCEPTED, HEADER, TLS, CONNECTING, RELAYING, CLOSING, ENDED;
+        /** Accepted, nothing said yet. */
+        ACCEPTED,
+        /** Waiting for the PROXY header (accept-proxy). */
+        HEADER,
+        /** A STARTTLS frontend: mailproxy's own plaintext dialogue, until STARTTLS. */
+        PRE_TLS,
+        /** The client's TLS handshake. */
+        TLS,
+        /** Finding a server: queue, connect, greeting. */
+        CONNECTING,
+        RELAYING,
+        CLOSING,
+        ENDED;
     }
 
     private final Channel client;
@@ -98,6 +117,13 @@ public final class Session implements RelaySession, Server.Attached {
     private SourceKey source;
     private String uniqueId;
     private boolean logged;
+    /** Whether the client speaks TLS now: from the accept (implicit), or once its STARTTLS handshake is done. */
+    private boolean clientTls;
+    /** STARTTLS frontends: replies the server owes to a preamble sent in the client's name, not passed on. */
+    private int serverRepliesToDrop;
+    /** STARTTLS frontends: commands refused before TLS, by verb, for the log line. */
+    private final Set<String> refusedBeforeTls = new LinkedHashSet<>();
+    private int discardedAfterStartTls;
 
     /** A session for a just-accepted {@code client}; counted from now until it is logged. */
     public Session(Channel client, SessionContext context) {
@@ -257,7 +283,7 @@ public final class Session implements RelaySession, Server.Attached {
     }
 
     private void refuse(Termination reason, String why) {
-        if (!frontend.tls().enabled() && client.isActive()) {
+        if (!frontend.tls().implicit() && client.isActive()) {
             client.write(Unpooled.wrappedBuffer(frontend.protocol().busyReply()));
         }
         finish(reason, why, false);
@@ -269,7 +295,7 @@ public final class Session implements RelaySession, Server.Attached {
             return;
         }
         phase = Phase.TLS;
-        long left = frontend.tls().handshakeTimeout().toMillis() - (System.nanoTime() - acceptedAtNanos) / 1_000_000;
+        long left = frontend.tls().handshakeTimeout().toMillis() - millisSince(acceptedAtNanos);
         timer = schedule(Math.max(left, 1), () -> finish(Termination.TLS_TIMEOUT, "no complete TLS handshake within "
                 + frontend.tls().handshakeTimeout().toMillis() + "ms of the accept", true));
     }
@@ -287,6 +313,62 @@ public final class Session implements RelaySession, Server.Attached {
         }
     }
 
+    /**
+     * A STARTTLS frontend: mailproxy greets and speaks the plaintext dialogue, which must end (in
+     * STARTTLS, or a command for a server with {@code starttls-optional}) within
+     * {@code tls.starttls.timeout} of the accept.
+     */
+    void expectPreTls() {
+        if (phase != Phase.ACCEPTED) {
+            return;
+        }
+        phase = Phase.PRE_TLS;
+        Duration bound = frontend.tls().startTls().timeout();
+        long left = bound.toMillis() - millisSince(acceptedAtNanos);
+        timer = schedule(Math.max(left, 1), () -> finish(Termination.STARTTLS_TIMEOUT, "no STARTTLS within "
+                + bound.toMillis() + "ms of the accept", true));
+    }
+
+    /** STARTTLS was sent and answered: the handshake must be complete within {@code tls.handshake-timeout} of it. */
+    void startTlsSent(int discardedBytes) {
+        if (phase != Phase.PRE_TLS) {
+            return;
+        }
+        cancelTimer();
+        discardedAfterStartTls = discardedBytes;
+        phase = Phase.TLS;
+        long bound = frontend.tls().handshakeTimeout().toMillis();
+        timer = schedule(bound, () -> finish(Termination.TLS_TIMEOUT, "no complete TLS handshake within "
+                + bound + "ms of STARTTLS", true));
+    }
+
+    /** {@code starttls-optional}: the client goes on in plaintext; {@code repliesToDrop} replies of the server are mailproxy's to swallow. */
+    void stayPlaintext(int repliesToDrop) {
+        if (phase != Phase.PRE_TLS) {
+            return;
+        }
+        cancelTimer();
+        serverRepliesToDrop = repliesToDrop;
+        phase = Phase.ACCEPTED;
+    }
+
+    /** The plaintext dialogue refused a command. */
+    void refusedBeforeTls(String verb) {
+        refusedBeforeTls.add(verb);
+    }
+
+    /** The plaintext dialogue ended the session: a goodbye, or a broken bound ({@code violation}, not null). */
+    void preTlsEnded(String violation) {
+        if (phase != Phase.PRE_TLS) {
+            return;
+        }
+        if (violation == null) {
+            finish(Termination.NORMAL, "logged out before STARTTLS", false);
+        } else {
+            finish(Termination.STARTTLS_VIOLATION, violation, false);
+        }
+    }
+
     /** The TLS handshake ended: {@code failure} is null when it succeeded. */
     void tlsDone(Throwable failure) {
         if (phase != Phase.TLS) {
@@ -295,7 +377,13 @@ public final class Session implements RelaySession, Server.Attached {
         cancelTimer();
         if (failure != null) {
             finish(Termination.TLS_HANDSHAKE_FAILED, Reasons.of(failure), true);
+        } else {
+            clientTls = true;
         }
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
     }
 
     /** Starts looking for a server; {@code header} makes the PROXY header for each attempt. */
@@ -362,6 +450,12 @@ public final class Session implements RelaySession, Server.Attached {
         server.pipeline().addLast(new IdleStateHandler(true, 0, idle, 0, TimeUnit.MILLISECONDS),
                 new RelayHandler(this, Side.SERVER));
         ByteBuf greeting = c.greeting();
+        if (frontend.tls().mode().startTls()) {
+            greeting = filterGreeting(greeting);
+            if (phase != Phase.RELAYING) {
+                return;
+            }
+        }
         if (greeting != null) {
             relayed(Side.SERVER, greeting);
             client.write(greeting, client.voidPromise());
@@ -374,6 +468,27 @@ public final class Session implements RelaySession, Server.Attached {
         } else if (stopping) {
             stop();
         }
+    }
+
+    /**
+     * A STARTTLS session: the client had mailproxy's greeting before TLS, so the server's is taken
+     * out, whole, by a filter in front of the server's relay handler; returns what of {@code first}
+     * (the server's first bytes, or null) goes on.
+     */
+    private ByteBuf filterGreeting(ByteBuf first) {
+        GreetingFilter filter = new GreetingFilter(frontend.protocol(), serverRepliesToDrop);
+        ByteBuf rest = null;
+        try {
+            rest = first == null ? null : filter.filter(first);
+        } catch (RuntimeException e) {
+            finish(Termination.SERVER_ABORT, Reasons.of(e), true);
+            return null;
+        }
+        if (!filter.done()) {
+            server.pipeline().addBefore(server.pipeline().context(IdleStateHandler.class).name(),
+                    PipelineNames.GREETING_FILTER, filter);
+        }
+        return rest;
     }
 
     /** Counts an early byte batch the starter passes on to the server. */
@@ -468,7 +583,7 @@ public final class Session implements RelaySession, Server.Attached {
     @Override
     public void failed(Side side, Throwable cause) {
         if (side == Side.CLIENT) {
-            finish(Termination.CLIENT_ABORT, Reasons.of(cause), true);
+            finish(renegotiation(cause) ? Termination.TLS_RENEGOTIATION : Termination.CLIENT_ABORT, Reasons.of(cause), true);
         } else {
             Termination t = serverEnding();
             finish(t == Termination.NORMAL ? Termination.SERVER_ABORT : t, Reasons.of(cause), false);
@@ -493,6 +608,7 @@ public final class Session implements RelaySession, Server.Attached {
     void clientGone() {
         Termination t = switch (phase) {
             case HEADER -> Termination.PROXY_TRUNCATED;
+            case PRE_TLS -> Termination.CLIENT_GONE_BEFORE_TLS;
             case TLS -> Termination.TLS_HANDSHAKE_FAILED;
             case CONNECTING -> queued() ? Termination.CLIENT_GONE_IN_QUEUE : Termination.CLIENT_GONE_BEFORE_CONNECT;
             default -> Termination.NORMAL;
@@ -512,6 +628,8 @@ public final class Session implements RelaySession, Server.Attached {
             finish(Termination.CLIENT_GONE_IN_QUEUE, null, false);
         } else if (phase == Phase.CONNECTING && !sentSomething) {
             finish(Termination.CLIENT_GONE_BEFORE_CONNECT, null, false);
+        } else if (phase == Phase.PRE_TLS) {
+            finish(Termination.CLIENT_GONE_BEFORE_TLS, "the client closed its side before STARTTLS", false);
         } else if (phase != Phase.CONNECTING) {
             finish(phase == Phase.TLS ? Termination.TLS_HANDSHAKE_FAILED : Termination.CLIENT_GONE_BEFORE_CONNECT,
                     phase == Phase.TLS ? "the client closed its side during the handshake" : null, false);
@@ -520,8 +638,19 @@ public final class Session implements RelaySession, Server.Attached {
 
     /** The client's channel failed before the relay. */
     void clientFailed(Throwable cause) {
-        finish(phase == Phase.TLS || phase == Phase.ACCEPTED && frontend.tls().enabled()
-                ? Termination.TLS_HANDSHAKE_FAILED : Termination.CLIENT_ABORT, Reasons.of(cause), true);
+        Termination t = renegotiation(cause) ? Termination.TLS_RENEGOTIATION
+                : phase == Phase.TLS || phase == Phase.ACCEPTED && frontend.tls().implicit()
+                ? Termination.TLS_HANDSHAKE_FAILED : Termination.CLIENT_ABORT;
+        finish(t, Reasons.of(cause), true);
+    }
+
+    private static boolean renegotiation(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RenegotiationGuard.RenegotiationRefused) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- stopping ------------------------------------------------------------------------------
@@ -537,7 +666,7 @@ public final class Session implements RelaySession, Server.Attached {
             return;
         }
         if (phase != Phase.RELAYING) {
-            if (phase == Phase.CONNECTING && client.isActive()) {
+            if ((phase == Phase.CONNECTING || phase == Phase.PRE_TLS) && client.isActive()) {
                 // the client had no greeting yet: it reads the protocol's "try again later"
                 client.write(Unpooled.wrappedBuffer(frontend.protocol().unavailableReply()));
             }
@@ -724,14 +853,29 @@ public final class Session implements RelaySession, Server.Attached {
             case RELAYING -> 'D';
             default -> 'R';
         };
-        new SessionLog(clientAddress, acceptedAtMillis, frontend.name(), frontend.tls().enabled(), backend.name(),
+        new SessionLog(clientAddress, acceptedAtMillis, frontend.name(), clientTls || frontend.tls().implicit(), backend.name(),
                 placed == null ? null : placed.name(), dispatch == null ? 0 : dispatch.queueMillis(), connectMillis,
                 total, bytesToClient, bytesFromClient, termination.state(phaseChar), termination,
                 context.processActive().get(), context.frontendActive().get(), backend.active().get(),
                 connection == null ? 0 : placed.activeSessions() + (serverReleased ? 1 : 0),
                 dispatch == null ? 0 : dispatch.retries(),
                 dispatch == null ? 0 : dispatch.serverAhead(), dispatch == null ? 0 : dispatch.backendAhead(),
-                detail).log();
+                withNotes(detail)).log();
+    }
+
+    /** The detail, with what the STARTTLS dialogue refused or discarded: a reader of the log wants to see that. */
+    private String withNotes(String d) {
+        List<String> notes = new ArrayList<>();
+        if (d != null && !d.isEmpty()) {
+            notes.add(d);
+        }
+        if (!refusedBeforeTls.isEmpty()) {
+            notes.add("refused before STARTTLS: " + String.join(" ", refusedBeforeTls));
+        }
+        if (discardedAfterStartTls > 0) {
+            notes.add("discarded " + discardedAfterStartTls + " bytes sent after STARTTLS");
+        }
+        return notes.isEmpty() ? null : String.join("; ", notes);
     }
 
     private ScheduledFuture<?> schedule(long millis, Runnable task) {

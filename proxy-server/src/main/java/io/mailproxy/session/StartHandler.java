@@ -7,7 +7,10 @@ import io.mailproxy.config.ProxyV2Option;
 import io.mailproxy.proxyprotocol.SslTlv;
 import io.mailproxy.relay.RelayHandler;
 import io.mailproxy.tls.TlsResumption;
+import io.mailproxy.starttls.PreTlsHandler;
+import io.mailproxy.starttls.PreTlsListener;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,6 +22,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Queue;
 
@@ -27,8 +31,12 @@ import java.util.Queue;
  * client's FIN, close and errors to the {@link Session}, starts the search for a server (with the
  * PROXY header built from what the handshake and the inbound header said), keeps what the client
  * sends meanwhile (bounded), and finally hands the client over to a {@link RelayHandler}.
+ *
+ * <p>On a STARTTLS frontend it starts the {@link PreTlsHandler}'s dialogue once the client is
+ * admitted, and hears how it ends: STARTTLS (the session then waits for the handshake, as an
+ * implicit one does), plaintext ({@code starttls-optional}: connect now), goodbye, or a broken bound.
  */
-public final class StartHandler extends ChannelInboundHandlerAdapter {
+public final class StartHandler extends ChannelInboundHandlerAdapter implements PreTlsListener {
 
     /**
      * Bytes a client may send before its session is relayed (while its server connects or it
@@ -44,6 +52,8 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
     private String sniHostName;
     private ChannelHandlerContext ctx;
     private boolean begun;
+    /** What the server is sent before the client's bytes (LMTP: the LHLO the client said before going on in plaintext). */
+    private String serverPreamble;
 
     public StartHandler(Session session, InboundAddresses inbound) {
         this.session = session;
@@ -74,11 +84,46 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
         if (inbound == null && !session.admitSource()) {
             return;
         }
-        if (session.frontend().tls().enabled()) {
+        if (session.frontend().tls().implicit()) {
             session.expectTls();
+        } else if (session.frontend().tls().mode().startTls()) {
+            session.expectPreTls();
+            ChannelHandlerContext preTls = ctx.pipeline().context(PreTlsHandler.class);
+            if (preTls != null) {
+                ((PreTlsHandler) preTls.handler()).greet(preTls);
+            }
         } else {
             connect();
         }
+    }
+
+    // ---- the STARTTLS dialogue's outcome ----
+
+    @Override
+    public void upgrading(int discardedBytes) {
+        session.startTlsSent(discardedBytes);
+    }
+
+    @Override
+    public void stayingPlaintext(String preamble, int repliesToDrop) {
+        serverPreamble = preamble;
+        session.stayPlaintext(repliesToDrop);
+        connect();
+    }
+
+    @Override
+    public void loggedOut() {
+        session.preTlsEnded(null);
+    }
+
+    @Override
+    public void violated(String why) {
+        session.preTlsEnded(why);
+    }
+
+    @Override
+    public void refused(String verb) {
+        session.refusedBeforeTls(verb);
     }
 
     @Override
@@ -130,6 +175,9 @@ public final class StartHandler extends ChannelInboundHandlerAdapter {
      */
     void relay(Channel server, ChannelHandler idle, ChannelHandler relay, boolean clientFin) {
         Channel client = ctx.channel();
+        if (serverPreamble != null) {
+            server.write(Unpooled.copiedBuffer(serverPreamble, StandardCharsets.US_ASCII), server.voidPromise());
+        }
         ByteBuf b;
         while ((b = early.poll()) != null) {
             session.earlyFromClient(b);

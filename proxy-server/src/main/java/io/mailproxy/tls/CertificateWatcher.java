@@ -27,6 +27,9 @@ import java.util.logging.Logger;
  * does not match, a half-written PEM) leave the previous certificates in place; that is logged once
  * per change, and the next change is tried again.
  *
+ * <p>The same thread reads the other files a frontend's TLS follows (ticket keys, OCSP responses)
+ * every {@code tls.file-check-interval}.
+ *
  * <p>Contents, not modification times, decide: a copy that keeps the old time, or a symlink swapped
  * to a target with the same time, is still seen. The files are small, so hashing them every few
  * seconds costs nothing worth counting. Runs on a thread of its own (file reads and key parsing
@@ -42,7 +45,7 @@ public final class CertificateWatcher implements AutoCloseable {
     /** Builds a frontend's certificates from its settings, as at start and reload. */
     @FunctionalInterface
     public interface Builder {
-        ServerTls build(FrontendSettings settings) throws ServerTls.CertificateProblem;
+        ServerTls build(FrontendSettings settings) throws ServerTls.TlsProblem;
     }
 
     /** Gives {@code frontend} its new certificates, unless a reload replaced the frontend's settings meanwhile. */
@@ -57,6 +60,8 @@ public final class CertificateWatcher implements AutoCloseable {
     private final ScheduledExecutorService thread;
     /** Per frontend: the settings and contents seen last, and whether that state was reported unusable. */
     private final Map<Frontend, Seen> seen = new HashMap<>();
+    /** Per frontend: when its other TLS files were last read. */
+    private final Map<Frontend, Long> refreshed = new HashMap<>();
 
     private record Seen(FrontendSettings settings, byte[] digest) {
     }
@@ -98,6 +103,7 @@ public final class CertificateWatcher implements AutoCloseable {
     void poll() {
         try {
             List<Frontend> now = frontends.get();
+            refreshOtherFiles(now);
             seen.keySet().retainAll(now);
             for (Frontend f : now) {
                 FrontendSettings settings = f.settings();
@@ -121,13 +127,33 @@ public final class CertificateWatcher implements AutoCloseable {
                     installer.install(f, settings, tls);
                     LOG.info(() -> "frontend " + settings.name() + ": certificate files changed, new handshakes use them ("
                             + files(settings) + ")");
-                } catch (ServerTls.CertificateProblem e) {
+                } catch (ServerTls.TlsProblem e) {
                     LOG.warning(() -> "frontend " + settings.name() + ": certificate files changed but cannot be used,"
-                            + " the previous certificates stay: " + e.files().cert() + ": " + e.getMessage());
+                            + " the previous certificates stay: " + e.problem());
                 }
             }
         } catch (RuntimeException e) {
             LOG.warning(() -> "checking the certificate files failed: " + e);
+        }
+    }
+
+    /**
+     * The other files a frontend's TLS re-reads (ticket keys, OCSP responses: {@link ServerTls#refresh}),
+     * each {@code tls.file-check-interval}.
+     */
+    private void refreshOtherFiles(List<Frontend> now) {
+        long nanos = System.nanoTime();
+        refreshed.keySet().retainAll(now);
+        for (Frontend f : now) {
+            ServerTls tls = f.tls();
+            if (tls == null) {
+                continue;
+            }
+            Long last = refreshed.putIfAbsent(f, nanos);
+            if (last != null && nanos - last >= f.settings().tls().fileCheckInterval().toNanos()) {
+                refreshed.put(f, nanos);
+                tls.refresh();
+            }
         }
     }
 

@@ -90,6 +90,7 @@ class ConfigLoaderTest {
         assertEquals(MailProtocol.IMAP, f.protocol());
         assertEquals(TlsMode.NONE, f.tls().mode());
         assertEquals(List.of("TLSv1.3", "TLSv1.2"), f.tls().protocols());
+        assertEquals("TLSv1.2", f.tls().minVersion());
         assertEquals(Duration.ofSeconds(10), f.tls().handshakeTimeout());
         BackendSettings b = s.backends().get("pool");
         assertEquals(Balance.LEASTCONN, b.balance());

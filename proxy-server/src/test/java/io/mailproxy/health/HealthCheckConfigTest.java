@@ -40,7 +40,7 @@ class HealthCheckConfigTest {
         assertEquals(3, hc.fall());
         assertEquals(Duration.ofSeconds(5), hc.timeout());
         assertEquals(CheckProxyHeader.LOCAL, hc.sendProxy());
-        assertFalse(hc.tls());
+        assertEquals(io.mailproxy.checks.CheckTls.Mode.NONE, hc.tls());
         assertTrue(hc.startUp());
         assertNull(hc.port());
         assertNull(hc.address());
@@ -89,7 +89,7 @@ class HealthCheckConfigTest {
         assertEquals(5, hc.fall());
         assertEquals(Duration.ofSeconds(1), hc.timeout());
         assertEquals(CheckProxyHeader.V2, hc.sendProxy());
-        assertTrue(hc.tls());
+        assertEquals(io.mailproxy.checks.CheckTls.Mode.IMPLICIT, hc.tls());
         assertFalse(hc.startUp());
         assertEquals(10024, hc.port());
         assertEquals("::1", hc.address());

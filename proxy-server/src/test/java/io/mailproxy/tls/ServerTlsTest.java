@@ -66,8 +66,8 @@ class ServerTlsTest {
         return settings(List.<Path[]>of(new Path[] {cert, key}));
     }
 
-    private static ServerTls build(TlsSettings settings, SslProvider provider) throws ServerTls.CertificateProblem {
-        return ServerTls.build(settings, MailProtocol.IMAP, provider);
+    private static ServerTls build(TlsSettings settings, SslProvider provider) throws ServerTls.TlsProblem {
+        return ServerTls.build("imaps", settings, MailProtocol.IMAP, provider);
     }
 
     // ---- generated forms ----
