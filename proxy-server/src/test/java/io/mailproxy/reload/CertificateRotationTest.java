@@ -78,6 +78,7 @@ class CertificateRotationTest {
             try (SSLSocket next = connect(proxy.port)) {
                 assertEquals("second.example.test", name(next), "the next handshake presents the new certificate");
             }
+            assertEquals("second.example.test", opensslSubject(proxy.port), "as a client no one here wrote sees it");
             write(open, "a NOOP\r\n");
             assertEquals("* still here", readLine(open), "the session opened before goes on");
 
@@ -118,6 +119,18 @@ class CertificateRotationTest {
                 assertEquals("first.example.test", name(next));
             }
         }
+    }
+
+    /** The CN of the certificate {@code openssl s_client} is shown (it sends nothing and leaves). */
+    private static String opensslSubject(int port) throws Exception {
+        Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-servername",
+                "mail.example.test").redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("subject=\\s*CN\\s*=\\s*(\\S+)").matcher(out);
+        assertTrue(m.find(), out);
+        return m.group(1);
     }
 
     private static void replace(Path from, Path to) throws Exception {
