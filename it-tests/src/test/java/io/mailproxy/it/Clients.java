@@ -19,7 +19,7 @@ import javax.net.ssl.TrustManagerFactory;
  * or logged by mailproxy can only have come from the client and not from mailproxy's own
  * connections (which leave from 127.0.0.1).
  */
-final class Clients {
+public final class Clients {
 
     /** The clients' source address; Linux routes all of 127.0.0.0/8 to the loopback interface. */
     static final String CLIENT_IP = "127.0.0.2";
@@ -48,7 +48,7 @@ final class Clients {
     }
 
     /** A TLS context that trusts exactly the test certificate, as a client configured with its CA would. */
-    static SSLContext trusting(GeneratedCertificate cert) {
+    public static SSLContext trusting(GeneratedCertificate cert) {
         try {
             KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
             trust.load(null, null);

@@ -13,16 +13,13 @@ import io.mailproxy.session.ScriptedServer;
 import io.mailproxy.tls.CertificateWatcher;
 import io.mailproxy.tls.GeneratedCertificate;
 import io.mailproxy.tls.SelfSignedCertificates;
+import io.mailproxy.tls.TrustAll;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,22 +136,7 @@ class CertificateRotationTest {
     }
 
     private static SSLSocket connect(int port) throws Exception {
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, new SecureRandom());
-        SSLSocket s = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
+        SSLSocket s = (SSLSocket) TrustAll.context().getSocketFactory().createSocket("127.0.0.1", port);
         s.setSoTimeout(20_000);
         s.startHandshake();
         return s;

@@ -14,6 +14,7 @@ import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.session.ProxyRunner;
+import io.mailproxy.session.ScriptedServer;
 import io.mailproxy.stick.StickTable;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -49,7 +50,7 @@ class ReloadInPlaceTest {
     Path dir;
 
     private final List<AutoCloseable> cleanup = new CopyOnWriteArrayList<>();
-    private final Map<String, ServerSocket> servers = new HashMap<>();
+    private final Map<String, ScriptedServer> servers = new HashMap<>();
     private int port;
     private int secondPort;
 
@@ -77,7 +78,7 @@ class ReloadInPlaceTest {
     }
 
     private String server(String name, String keys) {
-        return "{ name = " + name + ", address = \"127.0.0.1:" + servers.get(name).getLocalPort() + "\"" + keys + " }";
+        return "{ name = " + name + ", address = \"127.0.0.1:" + servers.get(name).port() + "\"" + keys + " }";
     }
 
     private ProxySettings load(String text) throws Exception {
@@ -279,8 +280,8 @@ class ReloadInPlaceTest {
 
         // the check's interval changes (so each server gets a new check) and dc1's weight
         MailProxy.Reload done = proxy.reload(load(text.replace("interval = 200ms, fast", "interval = 300ms, fast")
-                .replace("servers = [ { name = dc1, address = \"127.0.0.1:" + servers.get("dc1").getLocalPort() + "\" }",
-                        "servers = [ { name = dc1, address = \"127.0.0.1:" + servers.get("dc1").getLocalPort() + "\", weight = 2 }")));
+                .replace("servers = [ { name = dc1, address = \"127.0.0.1:" + servers.get("dc1").port() + "\" }",
+                        "servers = [ { name = dc1, address = \"127.0.0.1:" + servers.get("dc1").port() + "\", weight = 2 }")));
         assertEquals("configuration reloaded: backend imap changed: health-check.interval; server imap/dc1 changed: weight",
                 done.summary());
         assertTrue(proxy.healthChecks().health(down) != null && !proxy.healthChecks().health(down).isUp(),
@@ -348,40 +349,17 @@ class ReloadInPlaceTest {
         return line.substring(5);
     }
 
-    /** Greets with {@code * OK name}, then answers each line with {@code * name LINE'S COMMAND}. */
-    private ServerSocket fakeServer(String name) throws IOException {
-        ServerSocket server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
-        cleanup.add(server);
-        Thread acceptor = new Thread(() -> {
-            while (!server.isClosed()) {
-                try {
-                    Socket s = server.accept();
-                    cleanup.add(s);
-                    Thread conn = new Thread(() -> {
-                        try (s; BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
-                                StandardCharsets.US_ASCII))) {
-                            s.getOutputStream().write(("* OK " + name + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                            s.getOutputStream().flush();
-                            String line;
-                            while ((line = in.readLine()) != null) {
-                                String[] words = line.split(" ");
-                                s.getOutputStream().write(("* " + name + " " + words[words.length - 1] + "\r\n")
-                                        .getBytes(StandardCharsets.US_ASCII));
-                                s.getOutputStream().flush();
-                            }
-                        } catch (IOException e) {
-                            // the test closed it
-                        }
-                    }, "fake-" + name + "-conn");
-                    conn.setDaemon(true);
-                    conn.start();
-                } catch (IOException e) {
-                    return;
-                }
+    /** Greets with {@code * OK name}, then answers each line with {@code * name LINE'S LAST WORD}. */
+    private ScriptedServer fakeServer(String name) throws IOException {
+        ScriptedServer server = new ScriptedServer(s -> {
+            ScriptedServer.write(s, "* OK " + name + "\r\n");
+            String line;
+            while ((line = ScriptedServer.readLine(s)) != null) {
+                String[] words = line.split(" ");
+                ScriptedServer.write(s, "* " + name + " " + words[words.length - 1] + "\r\n");
             }
-        }, "fake-" + name);
-        acceptor.setDaemon(true);
-        acceptor.start();
+        });
+        cleanup.add(server);
         return server;
     }
 }

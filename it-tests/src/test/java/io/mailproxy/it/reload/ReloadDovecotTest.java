@@ -13,6 +13,7 @@ import io.mailproxy.config.ConfigLoader;
 import io.mailproxy.config.ConfigurationException;
 import io.mailproxy.config.ProxySettings;
 import io.mailproxy.dovecot.Dovecot;
+import io.mailproxy.it.Clients;
 import io.mailproxy.it.FreePorts;
 import io.mailproxy.it.ProxyFixture;
 import io.mailproxy.stick.StickTable;
@@ -29,7 +30,6 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,7 +44,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,7 +93,7 @@ class ReloadDovecotTest {
         Dovecot rl2 = Dovecot.start("rl2");
         Dovecot rl3 = Dovecot.start("rl3");
         GeneratedCertificate cert = SelfSignedCertificates.selfSigned(dir.resolve("tls"), "localhost", "127.0.0.1");
-        SSLContext tls = trusting(cert);
+        SSLContext tls = Clients.trusting(cert);
         int port = FreePorts.next();
         Path file = dir.resolve("mailproxy.conf");
         List<Session> open = new ArrayList<>();
@@ -339,16 +338,5 @@ class ReloadDovecotTest {
                 // closing anyway
             }
         }
-    }
-
-    private static SSLContext trusting(GeneratedCertificate cert) throws Exception {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        trust.setCertificateEntry("mailproxy-test", cert.ca());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        return ctx;
     }
 }
