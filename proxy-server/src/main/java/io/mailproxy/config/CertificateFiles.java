@@ -26,6 +26,11 @@ public record CertificateFiles(Path cert, Path key, Path ocsp, String path, Conf
         return new CertificateFiles(file(r, "cert"), file(r, "key"), ocsp, r.path(), r.origin());
     }
 
+    /** A certificate and key without an OCSP file, as a section other than a frontend's names them (peers' TLS). */
+    static CertificateFiles pair(ConfigReader r) {
+        return new CertificateFiles(file(r, "cert"), file(r, "key"), null, r.path(), r.origin());
+    }
+
     private static Path file(ConfigReader r, String key) {
         return r.parsed(key, s -> Path.of(ConfigReader.nonEmpty(s, r.written(key) ? "must not be empty" : "missing")));
     }

@@ -52,7 +52,7 @@ public record PeersSettings(String localName, BindAddress bind, List<Node> nodes
             if (!r.bool("enabled")) {
                 return null;
             }
-            CertificateFiles certificate = CertificateFiles.read(r);
+            CertificateFiles certificate = CertificateFiles.pair(r);
             Path ca = r.parsed("ca", s -> Path.of(ConfigReader.nonEmpty(s,
                     "TLS between peers needs the CA file that the nodes' certificates chain to")));
             return new Tls(certificate, ca);
