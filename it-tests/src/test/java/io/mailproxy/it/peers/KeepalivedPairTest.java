@@ -157,6 +157,7 @@ class KeepalivedPairTest {
         String self = node.equals("a") ? "198.18.0.1" : "198.18.0.2";
         Path conf = Files.writeString(dir.resolve(name + ".conf"), """
                 mailproxy {
+                  run-as-root = true
                   frontends { imap { bind = ["0.0.0.0:143"], protocol = imap, backend = imap } }
                   stick-tables { users { size = 10k, expire = 30m, peers = %s } }
                   backends { imap {
