@@ -478,7 +478,8 @@ public final class MailProxy implements AutoCloseable, ProxyView {
             Listening l = nextFrontends.get(e.getKey());
             for (Map.Entry<BindAddress, Channel> c : e.getValue().channels().entrySet()) {
                 if (l == null || l.channels().get(c.getKey()) != c.getValue()) {
-                    c.getValue().close();
+                    // closed before the reload returns: from then on nothing is accepted there
+                    c.getValue().close().awaitUninterruptibly();
                     LOG.info("frontend " + e.getKey() + ": no longer listening on " + c.getKey().address()
                             + (l == null ? " (frontend removed; its sessions go on)" : ""));
                 }
