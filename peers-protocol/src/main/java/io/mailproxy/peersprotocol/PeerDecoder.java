@@ -226,7 +226,8 @@ public class PeerDecoder extends ByteToMessageDecoder {
             }
             return false;
         }
-        if (length > MAX_MESSAGE_LENGTH) {
+        // a varint is 64 bits unsigned: one past 2^63 reads negative here
+        if (length < 0 || length > MAX_MESSAGE_LENGTH) {
             throw new PeerProtocolException(PeerProtocolError.PEER_MSG_TOO_LONG,
                     "message length (" + length + ") exceeds the maximum (" + MAX_MESSAGE_LENGTH + ")");
         }
@@ -284,7 +285,7 @@ public class PeerDecoder extends ByteToMessageDecoder {
     private PeerMessage.TableDefinition definition(ByteBuf body) {
         int id = tableId(body);
         long nameLength = VarInt.read(body, "table name length");
-        if (nameLength == 0 || nameLength >= body.readableBytes()) {
+        if (nameLength <= 0 || nameLength >= body.readableBytes()) {
             throw new PeerProtocolException(PeerProtocolError.PEER_BAD_DEFINITION, "table name length (" + nameLength
                     + ") is 0 or leaves none of the " + body.readableBytes() + " remaining byte(s) for the key type");
         }
@@ -342,7 +343,7 @@ public class PeerDecoder extends ByteToMessageDecoder {
                     return false;
                 }
                 long elements = VarInt.read(body, "array size");
-                if (elements > MAX_ARRAY_ELEMENTS) {
+                if (elements < 0 || elements > MAX_ARRAY_ELEMENTS) {
                     return false;
                 }
                 values.add(elements);
@@ -443,7 +444,7 @@ public class PeerDecoder extends ByteToMessageDecoder {
         need(body, length, "server key");
         ByteBuf value = body.readSlice((int) length);
         long id = VarInt.read(value, "server key id");
-        if (id == 0 || id > DICTIONARY_ENTRIES) {
+        if (id <= 0 || id > DICTIONARY_ENTRIES) {
             throw new PeerProtocolException(PeerProtocolError.PEER_BAD_DICTIONARY,
                     "server key id " + id + " is not within 1.." + DICTIONARY_ENTRIES);
         }
@@ -460,7 +461,7 @@ public class PeerDecoder extends ByteToMessageDecoder {
 
     private static int tableId(ByteBuf body) {
         long id = VarInt.read(body, "table id");
-        if (id > Integer.MAX_VALUE) {
+        if (id < 0 || id > Integer.MAX_VALUE) {
             throw new PeerProtocolException(PeerProtocolError.PEER_BAD_DEFINITION,
                     "table id " + id + " exceeds " + Integer.MAX_VALUE);
         }
@@ -468,7 +469,8 @@ public class PeerDecoder extends ByteToMessageDecoder {
     }
 
     private static void need(ByteBuf body, long n, String what) {
-        if (n > body.readableBytes()) {
+        // a varint is 64 bits unsigned: one past 2^63 reads negative here
+        if (n < 0 || n > body.readableBytes()) {
             throw new PeerProtocolException(PeerProtocolError.PEER_BAD_LENGTH,
                     what + " needs " + n + " byte(s), " + body.readableBytes() + " left in the message");
         }
